@@ -1,0 +1,341 @@
+"""Survey readers (`vartransfer.io`): acceptance on the real data mirror, fixtures, and bad input.
+
+Fixture files in tests/fixtures/ are written by tests/fixtures/make_fixtures.py from the published
+format descriptions named there (synthetic values, real layouts):
+  OGLE OCVS photometry (Udalski et al. 2008), ASAS-3 light-curve files (astrouw.edu.pl/asas, Pojmanski 2002),
+  ASAS-SN Sky Patrol CSV v1/v2 (asas-sn.osu.edu, pyasassn), IRSA ZTF light-curve API CSV, Gaia DR3
+  EPOCH_PHOTOMETRY (long = DataLink INDIVIDUAL, wide = archive table), Hipparcos Epoch Photometry Annex
+  (ESA SP-1200 Vol. 1 sect. 2.5), MACHO photometry dump READ_ME (macho.nci.org.au), Catalina CSDR2 CSV.
+"""
+import io
+import re
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.table import Table
+
+from vartransfer.io import (READERS, guess_format, read_asas_acvs, read_asas_richards, read_asas_richards_tarball,
+                            read_asassn, read_catalina, read_eros1_ramp, read_eros2, read_fits, read_gaia_epoch,
+                            read_hipparcos, read_lightcurve, read_macho, read_ogle, read_parquet, read_text, read_ztf)
+from vartransfer.lightcurve import LightCurveError, LightCurves
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+# ---------------------------------------------------------------- acceptance on the real data mirror
+
+def test_asas_tarball_all_810_with_ids(mirror):
+    coll = read_asas_richards_tarball(mirror / "asas_richards2012" / "asas_training_set.tar.gz")
+    stems = pd.read_csv(mirror / "asas_richards2012" / "asas_training_set_classes.dat", dtype={"filename": str})["filename"]
+    assert len(coll) == 810
+    assert sorted(coll.ids) == sorted(stems)
+    assert coll.bands == ["V"] and set(coll.meta["survey"]) == {"ASAS"}
+    assert set(coll.meta["time_ref"]) == {"HJD"} and set(coll.meta["time_shift"]) == {50_000.0}
+    counts = coll.data.groupby("id").size()
+    assert counts.min() >= 10 and counts.max() <= 1772
+    with tarfile.open(mirror / "asas_richards2012" / "asas_training_set.tar.gz") as tf:
+        raw = tf.extractfile("asas_training_set/215153.dat").read()
+    one = read_asas_richards(io.BytesIO(raw), id="215153")
+    np.testing.assert_array_equal(one.mag, coll["215153"].mag)
+    np.testing.assert_allclose(one.time[0], np.loadtxt(io.BytesIO(raw), delimiter=",")[0, 0] + 50_000)
+
+
+def test_eros1_all_3641_stars_both_bands(mirror):
+    ids, clamps = [], {"B": 0, "R": 0}
+    for part, n in (("train", 2912), ("test", 729)):
+        coll = read_eros1_ramp(mirror / "eros1_ramp" / f"{part}_varlength_features.csv.gz")
+        assert len(coll.ids) == n and len(coll) == 2 * n
+        assert coll.keys == [(i, b) for i in sorted(coll.ids) for b in "BR"]
+        for b in "BR": clamps[b] += int(coll.meta.xs(b, level="band")["sentinel_dropped"].sum())
+        assert (coll.data["mag"] < 25.0).all()
+        ids += coll.ids
+    assert len(set(ids)) == 3641
+    assert clamps == {"B": 19, "R": 32}          # the README's count of 25.0 clamp values
+
+
+def test_eros2_samples(mirror):
+    red = read_eros2(mirror / "eros2_samples" / "lm0134l19756.time")
+    assert (red.id, red.band, red.survey, len(red)) == ("lm0134l19756", "R", "EROS-2", 294)
+    assert red.meta["time_ref"] == "HJD" and red.meta["time_shift"] == 50_000
+    raw = np.loadtxt(mirror / "eros2_samples" / "lm0134l19756.time")
+    np.testing.assert_allclose(red.time - 50_000, raw[raw[:, 1] < 99.999, 0])
+    assert red.report["sentinel_dropped"] == int((raw[:, 1] >= 99.999).sum())
+    for band in "RB":
+        lc = read_eros2(mirror / "eros2_samples" / "lm0010n22323.time", band=band)
+        assert len(lc) >= 10 and 50_200 < lc.time[0] < lc.time[-1] < 52_800   # 1996-2003
+
+
+def test_parquet_round_trip_is_lossless(mirror, tmp_path):
+    coll = read_asas_richards_tarball(mirror / "asas_richards2012" / "asas_training_set.tar.gz")
+    path = coll.to_parquet(tmp_path / "asas.parquet")
+    for back in (read_parquet(path), read_lightcurve(path), LightCurves.read_parquet(path)):
+        pd.testing.assert_frame_equal(back.data, coll.data)
+        pd.testing.assert_frame_equal(back.meta, coll.meta)
+    assert back["215153"].meta["time_ref"] == "HJD"
+
+
+def test_format_guessing_on_mirror(mirror):
+    assert guess_format(mirror / "eros2_samples" / "lm0134l19756.time") == "eros2"
+    assert guess_format(mirror / "asas_richards2012" / "asas_training_set.tar.gz") == "asas_richards_tarball"
+    assert guess_format(mirror / "eros1_ramp" / "test_varlength_features.csv.gz") == "eros1_ramp"
+    assert len(read_lightcurve(mirror / "eros2_samples" / "lm0134l19756.time")) == 294
+
+
+# ---------------------------------------------------------------- fixtures (formats not in the mirror)
+
+@pytest.mark.parametrize("name, fmt, time_ref", [
+    ("ogle_lmc_cep.dat", "ogle", "HJD"), ("asas_acvs_053342-7012.3.txt", "asas", "HJD"),
+    ("asassn_skypatrol_v1.csv", "asassn", "HJD"), ("asassn_skypatrol_v2.csv", "asassn", "JD"),
+    ("ztf_irsa_lightcurve.csv", "ztf", "HJD"), ("gaia_dr3_epoch_long.csv", "gaia", "BJD_TCB"),
+    ("gaia_dr3_epoch_wide.csv", "gaia", "BJD_TCB"), ("hipparcos_ep_22792.txt", "hipparcos", "BJD"),
+    ("macho_F_1.3441.csv", "macho", "JD"), ("catalina_1001004012176.csv", "catalina", "JD")])
+def test_fixture_formats(name, fmt, time_ref):
+    if fmt != "ogle": assert guess_format(FIXTURES / name) == fmt
+    out = read_lightcurve(FIXTURES / name, format=fmt)
+    curves = list(out) if isinstance(out, LightCurves) else [out]
+    for lc in curves:
+        assert lc.meta["time_ref"] == time_ref
+        assert 40_000 < lc.time[0] < 70_000                      # reduced JD: 1968 to 2050
+        assert np.all(np.diff(lc.time) > 0) and np.all(np.isfinite(lc.mag)) and np.all(lc.err > 0)
+
+
+def test_fixture_flags_counted():
+    acvs = read_asas_acvs(FIXTURES / "asas_acvs_053342-7012.3.txt")
+    assert (len(acvs), acvs.report["grade_rejected"], acvs.report["sentinel_dropped"]) == (28, 3, 1)
+    assert acvs.meta["grades_rejected"] == {"C": 2, "D": 1} and acvs.meta["aperture"] == 1
+    sn = read_asassn(FIXTURES / "asassn_skypatrol_v1.csv")
+    assert sn.bands == ["V", "g"] and sn.meta["upper_limits_dropped"].tolist() == [2, 1]
+    ztf = read_ztf(FIXTURES / "ztf_irsa_lightcurve.csv")
+    assert ztf.bands == ["zg", "zi", "zr"] and ztf.meta["catflags_rejected"].tolist() == [2, 0, 1]
+    long, wide = read_gaia_epoch(FIXTURES / "gaia_dr3_epoch_long.csv"), read_gaia_epoch(FIXTURES / "gaia_dr3_epoch_wide.csv")
+    pd.testing.assert_frame_equal(long.data, wide.data)
+    assert long.meta[["variability_rejected", "photometry_rejected"]].values.tolist() == [[0, 1], [1, 0], [0, 0]]
+    g = long["4111834567779557376", "G"]
+    raw = pd.read_csv(FIXTURES / "gaia_dr3_epoch_long.csv").query("band == 'G' and not rejected_by_variability")
+    np.testing.assert_allclose(g.err, 2.5 / np.log(10) / raw["flux_over_error"])
+    np.testing.assert_allclose(g.time, raw["time"] + 55_197.5)
+    hip = read_hipparcos(FIXTURES / "hipparcos_ep_22792.txt")
+    assert (hip.id, len(hip), hip.report["flag_rejected"]) == ("HIP 22792", 22, 3)
+    macho = read_macho(FIXTURES / "macho_F_1.3441.csv")
+    assert macho.meta[["missing_dropped", "bad_error_dropped"]].sum().tolist() == [2, 1]
+    css = read_catalina(FIXTURES / "catalina_1001004012176.csv")
+    assert (len(css[0]), int(css.meta["blend_rejected"].iloc[0])) == (20, 2)
+
+
+def test_parquet_from_elsewhere_is_validated(tmp_path):
+    t = np.arange(20.)
+    df = pd.DataFrame({"id": "x", "band": "V", "time": t, "mag": np.r_[np.nan, np.sin(t[1:])], "err": 0.1})
+    df.to_parquet(tmp_path / "raw.parquet")
+    coll = read_parquet(tmp_path / "raw.parquet")
+    assert len(coll[0]) == 19 and coll.meta["nonfinite_dropped"].tolist() == [1]
+
+
+# ---------------------------------------------------------------- bad input: one builder per reader and defect
+
+def _lines(name):
+    return (FIXTURES / name).read_text().splitlines()
+
+
+def _edit(name, sep, is_data, field, defect):
+    "A fixture's text with one defect applied to its data rows."
+    lines = _lines(name)
+    data = [i for i, l in enumerate(lines) if is_data(l)]
+    split = (lambda l: l.split()) if sep is None else (lambda l: l.split(sep))
+    join = (lambda f: " ".join(f)) if sep is None else (lambda f: sep.join(f))
+    if defect == "truncated":
+        f = split(lines[data[-1]]); lines[data[-1]] = join(f[:len(f) // 2])
+    elif defect == "columns":
+        k = data[len(data) // 2]; lines[k] = join(split(lines[k]) + ["1.0"])
+    elif defect == "text":
+        k = data[len(data) // 2]; f = split(lines[k]); f[field] = "abc"; lines[k] = join(f)
+    elif defect == "nan":
+        for k in data: f = split(lines[k]); f[field] = "nan"; lines[k] = join(f)
+    elif defect == "one":
+        lines = [l for i, l in enumerate(lines) if i not in data[1:]]
+    return "\n".join(lines) + "\n"
+
+
+DEFECTS = {"truncated": "truncated", "columns": r"column|field", "text": "is not a number",
+           "nan": r"0 valid point\(s\)", "one": r"1 valid point\(s\)"}
+
+# reader, fixture, separator, data-row test, index of the magnitude field
+LINE_FORMATS = {
+    "ogle": (read_ogle, "ogle_lmc_cep.dat", None, lambda l: bool(l.strip()), 1),
+    "asas": (read_asas_acvs, "asas_acvs_053342-7012.3.txt", None, lambda l: l.strip() and not l.startswith("#"), 2),
+    "asassn": (read_asassn, "asassn_skypatrol_v1.csv", ",", lambda l: not l.startswith("HJD"), 5),
+    "ztf": (read_ztf, "ztf_irsa_lightcurve.csv", ",", lambda l: not l.startswith("oid"), 4),
+    "gaia_long": (read_gaia_epoch, "gaia_dr3_epoch_long.csv", ",", lambda l: not l.startswith("source_id"), 4),
+    "hipparcos": (read_hipparcos, "hipparcos_ep_22792.txt", "|", lambda l: l[:1].isdigit(), 1),
+    "macho": (read_macho, "macho_F_1.3441.csv", ";", lambda l: bool(l.strip()), 9),
+    "catalina": (read_catalina, "catalina_1001004012176.csv", ",", lambda l: not l.startswith("MasterID"), 1),
+    "text": (read_text, "ogle_lmc_cep.dat", None, lambda l: bool(l.strip()), 1),
+}
+
+
+@pytest.mark.parametrize("defect", list(DEFECTS))
+@pytest.mark.parametrize("fmt", list(LINE_FORMATS))
+def test_bad_input_line_formats(fmt, defect, tmp_path):
+    reader, name, sep, is_data, field = LINE_FORMATS[fmt]
+    bad = tmp_path / f"bad_{fmt}_{defect}{Path(name).suffix}"
+    bad.write_text(_edit(name, sep, is_data, field, defect))
+    with pytest.raises(LightCurveError, match=re.escape(bad.name) + ".*(" + DEFECTS[defect] + ")"):
+        reader(bad)
+
+
+def test_bad_input_eros2(mirror, tmp_path):
+    lines = (mirror / "eros2_samples" / "lm0134l19756.time").read_text().splitlines()
+    head, data = [l for l in lines if l.startswith("#")], [l for l in lines if not l.startswith("#")]
+    cases = {"truncated": head + data[:-1] + [data[-1][:20]], "columns": head + data[:5] + [data[5] + " 1.0"] + data[6:],
+             "text": head + data[:5] + [data[5].replace("19.", "abc", 1)] + data[6:],
+             "nan": head + [" ".join([l.split()[0], "nan", "nan", "nan", "nan"]) for l in data], "one": head + data[1:2]}
+    for defect, text in cases.items():
+        bad = tmp_path / f"{defect}.time"
+        bad.write_text("\n".join(text) + "\n")
+        with pytest.raises(LightCurveError, match=re.escape(bad.name) + ".*(" + DEFECTS[defect] + ")"):
+            read_eros2(bad)
+
+
+def _ramp_table(rows):
+    header = ",time_points_b,time_points_r,light_points_b,light_points_r,error_points_b,error_points_r"
+    return header + "\n" + "\n".join(f'{k},' + ",".join(f'"{v}"' for v in cols) for k, cols in rows) + "\n"
+
+
+def test_bad_input_eros1_ramp(mirror, tmp_path):
+    t = [f"{x:.2f}" for x in np.linspace(290, 1100, 12)]
+    m = [f"{18 + np.sin(i):.2f}" for i in range(12)]
+    e = ["0.1"] * 12
+    lst = lambda v: "[" + ", ".join(v) + "]"
+    good = ("1_1", [lst(t), lst(t), lst(m), lst(m), lst(e), lst(e)])
+    (tmp_path / "ok.csv").write_text(_ramp_table([good]))
+    assert len(read_eros1_ramp(tmp_path / "ok.csv")) == 2
+    cases = {
+        "truncated": _ramp_table([good, good])[:-40],
+        "columns": _ramp_table([good]) + '2_2,' + ",".join(f'"{v}"' for v in good[1]) + ',"[1]"\n',
+        "text": _ramp_table([("1_1", [lst(t), lst(t), lst(m[:5] + ["abc"] + m[6:]), lst(m), lst(e), lst(e)])]),
+        "nan": _ramp_table([("1_1", [lst(t), lst(t), lst(["nan"] * 12), lst(m), lst(e), lst(e)])]),
+        "one": _ramp_table([("1_1", [lst(t[:1]), lst(t), lst(m[:1]), lst(m), lst(e[:1]), lst(e)])]),
+    }
+    for defect, text in cases.items():
+        bad = tmp_path / f"{defect}_varlength_features.csv"
+        bad.write_text(text)
+        with pytest.raises(LightCurveError, match=re.escape(bad.name) + ".*(" + DEFECTS[defect] + ")"):
+            read_eros1_ramp(bad)
+    (tmp_path / "missing.csv").write_text(_ramp_table([good]).replace("error_points_r", "other"))
+    with pytest.raises(LightCurveError, match=r"missing\.csv: missing column\(s\) \['error_points_r'\]"):
+        read_eros1_ramp(tmp_path / "missing.csv")
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes((mirror / "eros1_ramp" / "test_varlength_features.csv.gz").read_bytes()[:50_000])
+    with pytest.raises(LightCurveError, match=r"cut\.csv\.gz: truncated or corrupt gzip"):
+        read_eros1_ramp(cut)
+
+
+def _tarball(path, members):
+    with tarfile.open(path, "w:gz") as tf:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"asas_training_set/{name}.dat"); info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_bad_input_asas_richards(mirror, tmp_path):
+    good = "".join(f"{1868.5 + 3 * i:.5f},{12 + 0.3 * np.sin(i):.3f},0.05\n" for i in range(20))
+    rows = good.splitlines()
+    cases = {"truncated": good + "1950.0,12.1\n", "columns": "\n".join(r + ",7" for r in rows) + "\n",
+             "text": good.replace("0.05", "x0.05", 1), "nan": "".join(r.split(",")[0] + ",nan,nan\n" for r in rows),
+             "one": rows[0] + "\n"}
+    for defect, text in cases.items():
+        single = tmp_path / f"{defect}.dat"
+        single.write_text(text)
+        with pytest.raises(LightCurveError, match=re.escape(single.name) + ".*(" + DEFECTS[defect] + ")"):
+            read_asas_richards(single)
+        tar = _tarball(tmp_path / f"{defect}.tar.gz", {"100001": good, "100002": text})
+        with pytest.raises(LightCurveError, match=re.escape(tar.name) + ".*(" + DEFECTS[defect] + ")"):
+            read_asas_richards_tarball(tar)
+    whole = (mirror / "asas_richards2012" / "asas_training_set.tar.gz").read_bytes()
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(LightCurveError, match=r"cut\.tar\.gz: truncated or corrupt gzip"):
+        read_asas_richards_tarball(cut)
+    with pytest.warns(UserWarning, match="skipped 1 light curve"):
+        part = read_asas_richards_tarball(tmp_path / "text.tar.gz", errors="skip")
+    assert part.ids == ["100001"] and list(part.skipped) == ["100002"]
+
+
+def test_bad_input_gaia_wide(tmp_path):
+    text = (FIXTURES / "gaia_dr3_epoch_wide.csv").read_text()
+    header, row = text.splitlines()
+    cases = {"truncated": text[: len(text) // 2], "columns": text.rstrip("\n") + ",1\n",
+             "text": header + "\n" + row.replace("[1740.61756187", "[abc", 1) + "\n"}
+    for defect, t in cases.items():
+        bad = tmp_path / f"{defect}_wide.csv"
+        bad.write_text(t)
+        with pytest.raises(LightCurveError, match=re.escape(bad.name) + ".*(" + DEFECTS[defect] + ")"):
+            read_gaia_epoch(bad)
+    short = header + "\n" + re.sub(r'"\[([^,\]]*)(, [^\]]*)?\]"', r'"[\1]"', row) + "\n"     # every array cut to 1 value
+    (tmp_path / "one_wide.csv").write_text(short)
+    with pytest.raises(LightCurveError, match=r"one_wide\.csv.*1 valid point\(s\)"):
+        read_gaia_epoch(tmp_path / "one_wide.csv")
+    (tmp_path / "nothing.csv").write_text("source_id,ra,dec\n1,2,3\n")
+    with pytest.raises(LightCurveError, match=r"nothing\.csv: missing column"):
+        read_gaia_epoch(tmp_path / "nothing.csv")
+
+
+@pytest.mark.parametrize("reader, name, column", [
+    (read_ztf, "ztf_irsa_lightcurve.csv", "catflags"), (read_catalina, "catalina_1001004012176.csv", "MJD"),
+    (read_asassn, "asassn_skypatrol_v1.csv", "mag_err"), (read_gaia_epoch, "gaia_dr3_epoch_long.csv", "flux_over_error")])
+def test_bad_input_missing_column(reader, name, column, tmp_path):
+    df = pd.read_csv(FIXTURES / name, dtype=str, keep_default_na=False).drop(columns=[column])
+    bad = tmp_path / name
+    df.to_csv(bad, index=False)
+    with pytest.raises(LightCurveError, match=re.escape(name) + r": missing column\(s\) \['" + column):
+        reader(bad)
+
+
+def test_bad_input_fits(mirror, tmp_path):
+    lc = read_eros2(mirror / "eros2_samples" / "lm0134l19756.time")
+    def write(name, **cols):
+        Table({"TIME": lc.time[:len(next(iter(cols.values())))] + 2_400_000, **cols}).write(tmp_path / name, overwrite=True)
+        return tmp_path / name
+    good = write("good.fits", MAG=lc.mag, MAG_ERR=lc.err)
+    assert len(read_fits(good)) == 294
+    cut = tmp_path / "cut.fits"; cut.write_bytes(good.read_bytes()[:-3000])
+    cases = {"truncated": cut, "text": write("text.fits", MAG=lc.mag.astype(str), MAG_ERR=lc.err),
+             "nan": write("nan.fits", MAG=np.full(294, np.nan), MAG_ERR=lc.err),
+             "one": write("one.fits", MAG=lc.mag[:1], MAG_ERR=lc.err[:1])}
+    expect = {**DEFECTS, "text": "not a number column"}
+    for defect, path in cases.items():
+        with pytest.raises(LightCurveError, match=re.escape(path.name) + ".*(" + expect[defect] + ")"):
+            read_fits(path)
+    with pytest.raises(LightCurveError, match=r"good\.fits: missing column\(s\) \['FLUX'\]"):
+        read_fits(good, mag="FLUX")
+
+
+def test_bad_input_parquet(mirror, tmp_path):
+    coll = read_asas_richards_tarball(mirror / "asas_richards2012" / "asas_training_set.tar.gz").subset(["215153", "215181"])
+    path = coll.to_parquet(tmp_path / "two.parquet")
+    cut = tmp_path / "cut.parquet"; cut.write_bytes(path.read_bytes()[:-500])
+    with pytest.raises(LightCurveError, match=r"cut\.parquet: not a readable parquet file"):
+        read_parquet(cut)
+    pd.DataFrame({"id": ["a"], "time": [1.0], "mag": [10.0]}).to_parquet(tmp_path / "nocol.parquet")
+    with pytest.raises(LightCurveError, match=r"nocol\.parquet: .*missing column\(s\) \['err'\]"):
+        read_parquet(tmp_path / "nocol.parquet")
+    for defect, mag in (("nan", np.full(20, np.nan)), ("one", np.r_[10.0, np.full(19, np.nan)])):
+        pd.DataFrame({"id": "a", "band": "V", "time": np.arange(20.), "mag": mag, "err": 0.1}).to_parquet(tmp_path / f"{defect}.parquet")
+        with pytest.raises(LightCurveError, match=re.escape(f"{defect}.parquet") + ".*" + DEFECTS[defect]):
+            read_parquet(tmp_path / f"{defect}.parquet")
+
+
+def test_unknown_format_and_missing_file(tmp_path):
+    with pytest.raises(KeyError, match="unknown format 'kepler'"):
+        read_lightcurve(FIXTURES / "ogle_lmc_cep.dat", format="kepler")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        read_lightcurve(tmp_path / "absent.csv", format="ztf")
+    (tmp_path / "mystery.bin").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(ValueError, match="cannot tell the light-curve format"):
+        guess_format(tmp_path / "mystery.bin")
+    assert {"ogle", "eros2", "eros1_ramp", "asas", "asas_richards", "asas_richards_tarball", "asassn", "ztf", "gaia",
+            "hipparcos", "macho", "catalina", "text", "fits", "parquet"} <= set(READERS)
