@@ -1,0 +1,137 @@
+"The learning half: transform, network, genesis reproduction, transfer, saving, pretrained models."
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from vartransfer.transform import FeatureTransform, upsilont_transform
+from vartransfer.model import VarClassifier, VarNet
+
+torch.set_num_threads(1)   # tiny networks: one thread is fastest, and test workers run side by side
+
+PUBLISHED_PROBABILITY = 0.9620862603187561   # UPSILoN-T README, lm0134l19756 -> RRL_ab
+# lm0134l19756 as UPSILoN-T's extractor computes it (red band, no clipping), from the data README
+LM0134 = dict(amplitude=0.165837, hl_amp_ratio=0.805347, kurtosis=1.241100, period=0.578021, phase_cusum=0.256222,
+              phase_eta=1.078244, phi21=1.097624, phi31=2.273615, quartile31=0.24, r21=0.448685, r31=0.326214,
+              shapiro_w=0.979051, skewness=0.404496, slope_per10=-0.125030, slope_per90=0.086530, stetson_k=0.774999)
+
+
+@pytest.fixture(scope='module')
+def genesis(mirror):
+    from vartransfer.pretrained import upsilont_genesis
+    return upsilont_genesis('compatible')
+
+
+@pytest.fixture(scope='module')
+def source(mirror):
+    "The released network with the default (NaN-free) transform, for transfer."
+    from vartransfer.pretrained import upsilont_genesis
+    return upsilont_genesis()
+
+
+@pytest.fixture(scope='module')
+def asas(mirror):
+    "151 real ASAS stars (features) and their ASAS-6 superclasses."
+    from vartransfer.datasets import benchmark_split, load_dataset
+    from vartransfer.features import extract_features_batch
+    lcs, labels = load_dataset('asas_richards2012')
+    pool, _ = benchmark_split(labels['superclass'], 0.25, seed=0)
+    feats = extract_features_batch(lcs.subset(pool), progress=False)
+    return feats, labels.loc[feats.index, 'superclass']
+
+
+def test_genesis_reproduces_published_probability_from_published_features(genesis):
+    p = genesis.predict(pd.DataFrame([LM0134], index=['lm0134l19756'])).iloc[0]
+    assert p['class'] == 'RRL_ab'
+    assert abs(p['probability'] - PUBLISHED_PROBABILITY) < 1e-5
+
+
+def test_genesis_reproduces_published_probability_from_raw_light_curve(genesis, mirror):
+    from vartransfer.datasets import fetch_file
+    from vartransfer.io import read_eros2
+    lc = read_eros2(fetch_file('eros2_samples', 'lm0134l19756.time'))
+    p = genesis.predict(lc).loc['lm0134l19756']
+    assert p['class'] == 'RRL_ab'
+    assert abs(p['probability'] - PUBLISHED_PROBABILITY) < 1e-5
+
+
+def test_genesis_state_dict_loads_exactly_with_eps_64(mirror):
+    from vartransfer.datasets import fetch_file
+    state = torch.load(fetch_file('upsilont_genesis', 'state_dict.pt'), map_location='cpu', weights_only=True)
+    net = VarNet.upsilont()
+    assert sorted(net.state_dict()) == sorted(state)
+    net.load_state_dict(state)                       # strict: every key, every shape
+    assert net.bn1.eps == 64 and net.bn2.eps == 1e-5
+
+
+def test_default_transform_never_nan_and_agrees_with_compatible():
+    low = {**LM0134, 'amplitude': 0.0002, 'skewness': -9.}
+    assert np.isnan(upsilont_transform('compatible')(low)).sum() == 2
+    z = upsilont_transform('clip')(low)
+    assert np.isfinite(z).all() and np.allclose(z[0, [0, 12]], -5, atol=1e-5)
+    np.testing.assert_array_equal(upsilont_transform('clip')(LM0134), upsilont_transform('compatible')(LM0134))
+
+
+def test_transform_json_round_trip(tmp_path):
+    tf = upsilont_transform('clip')
+    back = FeatureTransform.from_json(tf.to_json(tmp_path/'t.json') and tmp_path/'t.json')
+    assert back.to_dict() == tf.to_dict()
+
+
+def test_save_load_round_trip_without_pickle(genesis, tmp_path):
+    jpath = genesis.save(tmp_path/'genesis')
+    config = json.loads(jpath.read_text())
+    assert config['architecture']['in_bn_eps'] == 64 and config['classes'][16] == 'RRL_ab'
+    assert {'features', 'transform', 'vartransfer_version', 'weights_sha256'} <= set(config)
+    back = VarClassifier.load(tmp_path/'genesis')
+    np.testing.assert_array_equal(back.predict_proba(LM0134), genesis.predict_proba(LM0134))
+    (tmp_path/'genesis.safetensors').write_bytes(b'\x80\x04not a safetensors file')   # e.g. a pickle
+    with pytest.raises(ValueError, match='sha256'): VarClassifier.load(tmp_path/'genesis')
+
+
+def test_transfer_beats_chance_and_keeps_source_statistics(source, asas):
+    from sklearn.metrics import matthews_corrcoef
+    from vartransfer.datasets import benchmark_split
+    from vartransfer.transfer import TaxonomyClassifier, transfer
+    feats, y = asas
+    train, test = benchmark_split(y, 0.2, seed=0)
+    classes = sorted(y.unique())
+    clf = transfer(source, feats, y[train], classes=classes, fit_kwargs=dict(head_epochs=3, epochs=2))
+    assert clf.classes == classes and clf.net.n_out == 6
+    assert matthews_corrcoef(y[test], clf.predict(feats.loc[test])['class']) > 0.5
+    assert torch.equal(clf.net.bn3.running_var, source.net.bn3.running_var)
+    zs = TaxonomyClassifier(source, classes).predict(feats.loc[test])
+    assert np.allclose(zs[classes].sum(axis=1), 1) and matthews_corrcoef(y[test], zs['class']) > 0.5
+
+
+def test_same_seed_same_model(source, asas):
+    from vartransfer.transfer import transfer
+    feats, y = asas
+    fit = dict(head_epochs=2, epochs=1)
+    a = transfer(source, feats, y.iloc[:40], seed=3, fit_kwargs=fit).predict_proba(feats.iloc[:5])
+    b = transfer(source, feats, y.iloc[:40], seed=3, fit_kwargs=fit).predict_proba(feats.iloc[:5])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_temperature_scaling_keeps_classes(source, asas):
+    from vartransfer.evaluate import calibrate, expected_calibration_error
+    from vartransfer.transfer import TaxonomyClassifier
+    feats, y = asas
+    zs = TaxonomyClassifier(source, sorted(y.unique()))
+    cal = calibrate(zs, feats.iloc[:75], y.iloc[:75])
+    P0, P1 = zs.predict_proba(feats.iloc[75:]), cal.predict_proba(feats.iloc[75:])
+    np.testing.assert_array_equal(P0.argmax(1), P1.argmax(1))
+    assert 0 <= expected_calibration_error(P1, y.iloc[75:], zs.classes) < 1
+
+
+def test_simulated_source_is_shipped_and_predicts(mirror):
+    from vartransfer.datasets import fetch_file
+    from vartransfer.io import read_eros2
+    from vartransfer.pretrained import pretrained_models, simulated_source
+    assert 'sim_ogle3_eros2' in pretrained_models().index
+    sim = simulated_source()
+    assert len(sim.classes) == 21 and sim.meta['script'] == 'benchmarks/train_sim_source.py'
+    p = sim.predict(read_eros2(fetch_file('eros2_samples', 'lm0134l19756.time')))
+    assert np.isclose(p[sim.classes].sum(axis=1).iloc[0], 1)
