@@ -138,9 +138,11 @@ def predict(self:Classifier,
     if 'band' in table.columns: out.insert(0, 'band', table['band'])
     if not ok.all() or 'error' in table.columns:
         err = table['error'] if 'error' in table.columns else pd.Series(None, index=table.index, dtype=object)
-        bad_cols = [[f for f, b in zip(feats, ~np.isfinite(r)) if b] for r in X]
-        out['error'] = [e if isinstance(e, str) and e else (None if good else f"non-finite feature(s) {cols}")
-                        for e, good, cols in zip(err, ok, bad_cols)]
+        msg = pd.Series(None, index=table.index, dtype=object)
+        for i in np.flatnonzero(~ok):   # only the bad rows: a Python loop over millions of good ones is slow
+            msg.iloc[i] = f"non-finite feature(s) {[f for f, b in zip(feats, ~np.isfinite(X[i])) if b]}"
+        given = err.map(lambda e: isinstance(e, str) and bool(e)).to_numpy(bool)
+        out['error'] = np.where(given, err.to_numpy(object), msg.to_numpy(object))
     return out
 
 # %% ../nbs/08_model.ipynb #cebadc44

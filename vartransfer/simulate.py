@@ -294,7 +294,7 @@ def simulate_star(survey,                    # a `Survey` or its name
 # %% ../nbs/06b_simulate.ipynb #50863dbb
 def _survey_key(s:Survey)->str: return ''.join(ch for ch in s.name.lower() if ch.isalnum())
 
-def _simulate_chunk(survey:str, tasks:list, seed:int)->tuple[list, dict, list]:
+def _simulate_chunk(survey:Survey, tasks:list, seed:int)->tuple[list, dict, list]:
     "Simulate `tasks` [(class, i)]: curve keys [(id, band, n)], concatenated time/mag/err, label rows."
     s = get_survey(survey); key = _survey_key(s)
     keys, cols, rows = [], {c: [] for c in ('time', 'mag', 'err')}, []
@@ -347,7 +347,7 @@ def simulate(survey,                    # a `Survey` or its name, see `SURVEYS`
     if not classes: raise ValueError("no classes to simulate")
     tasks = [(c, i) for c in classes for i in range(n_per_class)]
     chunks = [tasks[k:k + chunk] for k in range(0, len(tasks), chunk)]
-    work = partial(_simulate_chunk, s.name, seed=int(seed))
+    work = partial(_simulate_chunk, s, seed=int(seed))   # the Survey itself: custom surveys work in worker processes too
     if n_jobs > 1 and len(chunks) > 1:
         for c in classes:   # load the catalogue once, here, so that forked workers share it
             if c in OGLE_CLASSES: class_rows(c)
