@@ -1,0 +1,216 @@
+"The `vartransfer` command line on real ASAS light curves (VARTRANSFER_MIRROR): the new-user chain, resuming, one-line errors."
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vartransfer.cli import COMMANDS, main, read_labels, read_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*argv):
+    "Run `vartransfer` in this process: (exit code, stdout, stderr)."
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_process(*argv, env=None):
+    "Run the installed `vartransfer` script (or the same entry point through python) in a subprocess."
+    script = Path(sys.executable).with_name("vartransfer")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "import sys; from vartransfer.cli import main; sys.exit(main())"]
+    return subprocess.run(cmd + [str(a) for a in argv], capture_output=True, text=True, env=env, timeout=300)
+
+
+def assert_one_line_error(code, err, command, contains):
+    assert code == 1, err
+    assert err.count("\n") == 1 and err.startswith(f"vartransfer {command}: error: "), err
+    assert contains in err and "Traceback" not in err, err
+
+
+@pytest.fixture(scope="module")
+def asas(mirror, tmp_path_factory):
+    """60 ASAS stars as their own tarball: the 30 of the 5% benchmark split (seed 0) and 30 others,
+    with labels CSVs (id,label = superclass) for transfer (the 30) and evaluate (all the other labelled stars)."""
+    tmp = tmp_path_factory.mktemp("cli")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VARTRANSFER_MIRROR", str(mirror)); mp.setenv("VARTRANSFER_HOME", str(tmp / "home"))
+        mp.setenv("VARTRANSFER_OFFLINE", "1")
+        from vartransfer.datasets import benchmark_split, load_dataset
+        _, labels = load_dataset("asas_richards2012")
+    sup = labels["superclass"]
+    train, test = benchmark_split(sup, 0.05, 0)
+    stars = sorted(train + test[::19][:30])
+    with tarfile.open(mirror / "asas_richards2012" / "asas_training_set.tar.gz") as src, \
+         tarfile.open(tmp / "asas60.tar.gz", "w:gz") as dst:
+        for m in src:
+            if m.isfile() and Path(m.name).stem in stars: dst.addfile(m, src.extractfile(m))
+    pd.DataFrame({"id": train, "label": sup[train].to_numpy()}).to_csv(tmp / "labels.csv", index=False)
+    pd.DataFrame({"id": test, "label": sup[test].to_numpy()}).to_csv(tmp / "eval.csv", index=False)
+    sup.reset_index().to_csv(tmp / "superclass.csv", index=False)   # id,superclass for all 810 (202 empty)
+    return dict(tmp=tmp, tar=tmp / "asas60.tar.gz", stars=stars, train=train, test=test, sup=sup)
+
+
+@pytest.fixture(scope="module")
+def features(asas):
+    "`vartransfer features` on the 60 stars, resuming a run interrupted after 10 of them."
+    from vartransfer.features import extract_features_batch
+    from vartransfer.io import read_lightcurve
+    tmp = asas["tmp"]
+    extract_features_batch(read_lightcurve(asas["tar"]).subset(asas["stars"][:10]), output=tmp / "f.parquet.parts", progress=False)
+    code, out, err = run("features", asas["tar"], "-o", tmp / "f.parquet")
+    assert code == 0, err
+    return dict(path=tmp / "f.parquet", out=out)
+
+
+def test_help(capsys):
+    res = run_process("--help")
+    assert res.returncode == 0 and "example:" in res.stdout
+    assert all(name in res.stdout for name in COMMANDS)
+    for name in COMMANDS:
+        with pytest.raises(SystemExit) as e: main([name, "--help"])
+        assert e.value.code == 0
+        text = capsys.readouterr().out
+        assert "example:" in text and f"vartransfer {name} " in text.split("example:")[1], name
+    assert set(COMMANDS) == {"features", "predict", "train", "transfer", "evaluate", "simulate", "fetch", "demo"}
+
+
+def test_error_is_one_line_in_a_process(tmp_path):
+    res = run_process("predict", tmp_path / "missing.parquet", "-o", tmp_path / "p.csv")
+    assert_one_line_error(res.returncode, res.stderr, "predict", "missing.parquet: no such file")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_features_resume(asas, features):
+    assert "resuming from" in features["out"] and "50 computed now, 10 resumed, 0 failed" in features["out"]
+    f = read_table(features["path"])
+    assert sorted(f.index) == asas["stars"] and f["error"].isna().all()
+    assert f["period"].between(0.01, 3000).all() and (f["band"] == "V").all()
+    assert not (asas["tmp"] / "f.parquet.parts").exists()
+
+
+def test_new_user_chain(asas, features):
+    "features -> predict -> transfer -> evaluate, ids of the labels CSV = light-curve ids = feature ids."
+    tmp, f = asas["tmp"], features["path"]
+    code, out, err = run("predict", f, "-o", tmp / "p.csv", "-q")
+    assert code == 0, err
+    p = read_table(tmp / "p.csv")
+    assert sorted(p.index) == asas["stars"] and p["class"].notna().all()
+    probs = p.drop(columns=["band", "class", "probability", "error"], errors="ignore")
+    assert probs.shape[1] == 21 and np.allclose(probs.sum(axis=1), 1, atol=1e-6)
+    assert np.allclose(p["probability"], probs.max(axis=1))
+
+    code, out, err = run("transfer", f, "--labels", tmp / "labels.csv", "-o", tmp / "model", "-q", "--seed", 0)
+    assert code == 0, err
+    config = json.loads((tmp / "model.json").read_text())
+    assert config["classes"] == sorted(asas["sup"][asas["train"]].unique()) and (tmp / "model.safetensors").exists()
+    assert config["meta"]["n_labelled"] == 30 and config["meta"]["source"] == "sim"
+
+    code, out, err = run("evaluate", tmp / "model", f, "--labels", tmp / "eval.csv", "--json", tmp / "s.json",
+                         "--confusion", tmp / "c.png")
+    assert code == 0, err
+    assert "548 of 578 labelled ids have no star in the data" in err     # the test stars outside the 60
+    s = json.loads((tmp / "s.json").read_text())
+    assert s["n"] == 30 and -1 <= s["scores"]["mcc"] <= 1 and "MCC" in out and "LPV" in out
+    assert s["scores"]["accuracy"] > 0.4, s   # 6 classes: chance is ~0.2
+    assert (tmp / "c.png").stat().st_size > 5000
+    # nothing is overwritten without --force
+    before = (tmp / "model.json").read_bytes()
+    code, out, err = run("transfer", f, "--labels", tmp / "labels.csv", "-o", tmp / "model")
+    assert_one_line_error(code, err, "transfer", "exists; pass --force")
+    assert (tmp / "model.json").read_bytes() == before
+
+
+def test_bad_inputs(asas, features, tmp_path):
+    f = features["path"]
+    (tmp_path / "nolabel.csv").write_text("id,class\n215153,LPV\n")
+    (tmp_path / "strangers.csv").write_text("id,label\nX1,LPV\nX2,RRL\n")
+    (tmp_path / "garbage.parquet").write_bytes(b"\x00not parquet at all")
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    cases = [
+        (["transfer", f, "--labels", tmp_path / "nolabel.csv", "-o", tmp_path / "m"], "needs columns id,label"),
+        (["transfer", f, "--labels", tmp_path / "strangers.csv", "-o", tmp_path / "m"], "none of its 2 labelled ids match the 60 stars"),
+        (["evaluate", "sim", f, "--labels", tmp_path / "binary.csv"], "binary.csv"),
+        (["features", tmp_path / "garbage.parquet", "-o", tmp_path / "g.parquet"], "not a readable parquet file"),
+        (["features", f, "-o", tmp_path / "g.parquet"], "a feature table, not light curves"),
+        (["features", asas["tar"], "-o", tmp_path / "g.xlsx"], "unknown table format"),
+        (["features", asas["tar"], "-o", f], "exists; pass --force"),
+        (["predict", f, "-o", tmp_path / "p.csv", "--model", tmp_path / "nomodel"], "--model is 'sim'"),
+        (["evaluate", "sim", f, "--labels", asas["tmp"] / "eval.csv"], "pass --superclass"),
+        (["train", f, "--labels", asas["tmp"] / "superclass.csv", "-o", tmp_path / "m"], "needs columns id,label"),
+        (["simulate", "Kepler", "-o", tmp_path / "k.parquet"], "unknown survey 'Kepler'"),
+        (["fetch", "sim_asas"], "is simulated: no files to fetch"),
+    ]
+    for argv, contains in cases:
+        code, out, err = run(*argv)
+        assert_one_line_error(code, err, argv[0], contains)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.csv", "garbage.parquet", "nolabel.csv", "strangers.csv"]
+
+
+def test_train_then_predict_with_saved_model(asas, features):
+    tmp, f = asas["tmp"], features["path"]
+    code, out, err = run("train", f, "--labels", tmp / "superclass.csv", "--label-column", "superclass", "-o", tmp / "src",
+                         "--epochs", 5, "-q")
+    assert code == 0, err
+    assert "trained on" in out and "without usable features" not in err
+    code, out, err = run("train", f, "--labels", tmp / "superclass.csv", "--label-column", "superclass", "-o", tmp / "src2",
+                         "--epochs", 5, "-q", "--seed", 0)
+    assert code == 0, err
+    from safetensors.numpy import load_file   # same seed, same weights (the files' bytes may differ: header order)
+    w1, w2 = load_file(tmp / "src.safetensors"), load_file(tmp / "src2.safetensors")
+    assert w1.keys() == w2.keys() and all(np.array_equal(w1[k], w2[k]) for k in w1)
+    code, out, err = run("predict", f, "--model", tmp / "src", "-o", tmp / "p2.parquet", "-q")
+    assert code == 0, err
+    p = read_table(tmp / "p2.parquet")
+    assert set(p["class"]) <= set(asas["sup"].dropna()) and len(p) == 60
+    code, out, err = run("evaluate", "sim", f, "--labels", tmp / "superclass.csv", "--label-column", "superclass", "--superclass", "-q")
+    assert code == 0, err
+    assert f"sim on {asas['sup'][asas['stars']].notna().sum()} labelled stars" in out
+
+
+def test_simulate_folder_and_formats(asas, tmp_path):
+    "simulate -> LightCurves parquet + labels; features of a folder (a bad file is a failed row); CSV and FITS outputs."
+    code, out, err = run("simulate", "ASAS", "-o", tmp_path / "sim.parquet", "--classes", "EB_EC", "EB_ED", "-n", 3, "--seed", 1, "-q")
+    assert code == 0, err
+    labels = read_labels(tmp_path / "sim-labels.csv")
+    assert labels.value_counts().to_dict() == {"EB_EC": 3, "EB_ED": 3}
+    code, out, err = run("predict", tmp_path / "sim.parquet", "-o", tmp_path / "sp.fits", "-q")
+    assert code == 0, err
+    p = read_table(tmp_path / "sp.fits")
+    assert sorted(p.index) == sorted(labels.index) and p["class"].notna().all()
+
+    folder = tmp_path / "curves"
+    folder.mkdir()
+    with tarfile.open(asas["tar"]) as src:
+        for m in [m for m in src if m.isfile()][:4]: (folder / Path(m.name).name).write_bytes(src.extractfile(m).read())
+    (folder / "broken.dat").write_text("this is not a light curve\n")
+    code, out, err = run("features", folder, "-o", tmp_path / "ff.csv", "--format", "asas_richards", "-q")
+    assert code == 0 and "skipped" in err and "broken.dat" in err, err   # read here: a warning, one line
+    assert len(read_table(tmp_path / "ff.csv")) == 4
+    code, out, err = run("features", folder, "-o", tmp_path / "ff2.csv", "-q", "--jobs", 1)
+    assert code == 0, err
+    ff = read_table(tmp_path / "ff2.csv")    # read by the workers: the broken file is a failed row
+    assert len(ff) == 5 and ff.loc["broken", "error"] is not None and ff.drop("broken")["error"].isna().all()
+
+
+def test_fetch_mirror(mirror, tmp_path, monkeypatch):
+    monkeypatch.setenv("VARTRANSFER_MIRROR", str(mirror)); monkeypatch.setenv("VARTRANSFER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VARTRANSFER_OFFLINE", "1")
+    code, out, err = run("fetch", "--list")
+    assert code == 0 and "asas_richards2012" in out and "sim_ogle3" in out
+    for _ in range(2):   # a second run finds the copies up to date
+        code, out, err = run("fetch", "upsilont_genesis", "--mirror", tmp_path / "m")
+        assert code == 0, err
+    for line in out.split():
+        copy = Path(line)
+        assert copy.parent == tmp_path / "m" / "upsilont_genesis"
+        assert copy.read_bytes() == (mirror / "upsilont_genesis" / copy.name).read_bytes()
