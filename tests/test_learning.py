@@ -128,6 +128,15 @@ def test_temperature_scaling_keeps_classes(source, asas):
     assert 0 <= expected_calibration_error(P1, y.iloc[75:], zs.classes) < 1
 
 
+def test_calibrate_varclassifier_returns_tempered_copy(genesis, asas):
+    from vartransfer.evaluate import calibrate
+    feats, _ = asas
+    pred = genesis.predict(feats)['class']   # its own predictions as labels: over-confident is impossible, T < 1
+    cal = calibrate(genesis, feats, pred)
+    assert isinstance(cal, VarClassifier) and cal is not genesis and genesis.temperature == 1.0
+    assert cal.temperature < 1.0
+
+
 def test_simulated_source_is_shipped_and_predicts(mirror):
     from vartransfer.datasets import fetch_file
     from vartransfer.io import read_eros2

@@ -109,3 +109,14 @@ def test_validate_false_keeps_everything():
     m = M.copy(); m[0] = np.nan
     lc = LightCurve(T, m, E, validate=False)
     assert len(lc) == 12 and not lc.report
+
+
+def test_plot_folded_with_caller_style(eros):
+    import matplotlib
+    matplotlib.use("Agg")
+    t, m, e = eros
+    lc = LightCurve(t, m, e, id="lm0134l19756", band="R_E", survey="EROS-2", sentinel=99.999)
+    ax = lc.plot(period=0.578021, ms=1, color="k")   # the caller's keywords override the defaults
+    line = ax.lines[0]
+    assert line.get_markersize() == 1 and line.get_color() == "k"
+    assert ax.get_ylim()[0] > ax.get_ylim()[1]   # magnitudes: brighter is up

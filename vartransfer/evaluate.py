@@ -9,6 +9,8 @@ __all__ = ['scores', 'class_report', 'plot_confusion', 'expected_calibration_err
            'apply_temperature', 'TemperatureScaled', 'calibrate', 'reliability_diagram', 'plot_label_efficiency']
 
 # %% ../nbs/11_evaluate.ipynb #ae4eec2e
+import copy
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar

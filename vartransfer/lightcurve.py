@@ -353,7 +353,7 @@ def plot(self:LightCurve,
     "Plot the light curve (magnitudes increase downwards), raw or folded."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(6, 3))
-    kw = dict(fmt='.', ms=3, elinewidth=.5, alpha=.7, **kwargs)
+    kw = {**dict(fmt='.', ms=3, elinewidth=.5, alpha=.7), **kwargs}   # the caller's keywords win
     if period is None: ax.errorbar(self.time, self.mag, self.err, **kw); ax.set_xlabel('time [d]')
     else:
         ph = self.fold(period)
