@@ -2,7 +2,7 @@
 """ASAS-6 transfer benchmark: every method on the standard splits of the real ASAS set.
 
     python benchmarks/asas_transfer.py                      # seeds 0..19, f in {0.05, 0.10, 0.20}
-    python benchmarks/asas_transfer.py --seeds 100-119 --ablations --out benchmarks/results/asas_transfer_tuning.json
+    python benchmarks/asas_transfer.py --seeds 100-119 --ablations --calibration-loss none --out benchmarks/results/asas_transfer_tuning.json
 
 Target: the 608 ASAS stars of Richards et al. (2012) mapped to six superclasses
 (`load_dataset('asas_richards2012')`, `superclass` column). Splits: `benchmark_split(labels, f, seed)`,
@@ -45,7 +45,7 @@ METHODS = {
     'vartransfer ensemble (genesis)': 'transfer_ensemble([genesis]): transfer, prior-matched zero-shot, random forest',
     'vartransfer transfer (simulated source)': 'vartransfer transfer from the shipped simulated OGLE-III + EROS-2 model',
     'zero-shot simulated source': 'shipped simulated source model unchanged, through the taxonomy',
-    'vartransfer ensemble (genesis + simulated)': 'transfer_ensemble([genesis, simulated]): 2 transfers, 2 prior-matched zero-shots, random forest',
+    'vartransfer ensemble (genesis + simulated)': 'transfer_ensemble([genesis, *simulated_sources()]): 5 transfers, 5 prior-matched zero-shots, random forest',
     'zero-shot EROS-1': 'VarNet trained on real EROS-1 (R band, 4 classes) unchanged; cannot predict DSCT or T2CEPH',
     'vartransfer transfer (EROS-1)': 'vartransfer transfer from the EROS-1 model (DSCT, T2CEPH rows start at zero)',
     'scratch network': 'VarNet from random weights on the target sample, 100 one-cycle epochs',
@@ -56,6 +56,8 @@ ABLATIONS = {
     'vartransfer transfer (genesis, BN statistics updated)': 'batch-norm running statistics updated by the target batches (fastai default)',
     'vartransfer transfer (genesis, distilled head)': 'class-aware head distilled from the zero-shot classifier on the unlabelled stars',
     'vartransfer transfer (genesis, no prior matching)': 'class-aware head without matching the target class proportions',
+    'vartransfer ensemble (genesis + one simulated)': 'transfer_ensemble([genesis, simulated_source()]): the seed-0 simulated model only',
+    'vartransfer ensemble (genesis + simulated + EROS-1)': 'as the ensemble (genesis + simulated), plus the transfer from EROS-1',
 }
 CALIBRATED = ('vartransfer transfer (genesis)', 'vartransfer ensemble (genesis)', 'vartransfer transfer (simulated source)',
               'vartransfer ensemble (genesis + simulated)')
@@ -115,11 +117,10 @@ def _init(n_jobs:int):
     import torch
     torch.set_num_threads(1)
     import warnings; warnings.simplefilter('ignore', FutureWarning)
-    from vartransfer.pretrained import simulated_source, upsilont_genesis
+    from vartransfer.pretrained import simulated_sources, upsilont_genesis
     _STATE['feats'], _STATE['y'] = asas_features(n_jobs)
     _STATE['genesis'] = upsilont_genesis()
-    try: _STATE['sim'] = simulated_source()
-    except FileNotFoundError: _STATE['sim'] = None
+    _STATE['sims'] = simulated_sources()   # seed 0 first: `simulated_source()`
     _STATE['eros1'] = eros1_source(n_jobs)
 
 
@@ -143,55 +144,62 @@ def run_split(job)->list[dict]:
                                       scores)
     from vartransfer.transfer import (EnsembleClassifier, ForestClassifier, TaxonomyClassifier, train_scratch,
                                       transfer, transfer_ensemble, upsilont_recipe)
-    feats, y, genesis, sim = _STATE['feats'], _STATE['y'], _STATE['genesis'], _STATE['sim']
+    feats, y, genesis, sims, eros1 = _STATE['feats'], _STATE['y'], _STATE['genesis'], _STATE['sims'], _STATE['eros1']
     train, test = map(pd.Index, benchmark_split(y, fraction, seed))
     classes = sorted(y.unique())
     lab = y[train]
-    prior = lab.value_counts(normalize=True).reindex(classes).to_numpy()
+    memo = {}
 
+    def member(name, ids, make):
+        "A model trained earlier in this split on the same stars (same seed, so the same model), or a new one."
+        key = (name, tuple(ids))
+        if key not in memo: memo[key] = make()
+        return memo[key]
     def tl(source, ids, **kw):
         return transfer(source, feats, y[ids], unlabelled=feats, classes=classes, seed=seed, fit_kwargs=FIT, **kw)
-    def member(name, make):
-        "A model trained earlier in this split (same seed, same data, so the same model), or a new one."
-        if name not in models: models[name] = make()
-        return models[name]
-    def adapted(source): return TaxonomyClassifier(source, classes).adapt_prior(feats, prior)
-    def vt_gen(): return member('vartransfer transfer (genesis)', lambda: tl(genesis, train))
-    def vt_sim(): return member('vartransfer transfer (simulated source)', lambda: tl(sim, train))
-    def forest(): return member('random forest', lambda: ForestClassifier(feats, lab, classes=classes, seed=seed))
-    def ens(sources, ids):
-        return transfer_ensemble(sources, feats, y[ids], unlabelled=feats, classes=classes, seed=seed, fit_kwargs=FIT)
-    oof_makers = {'vartransfer transfer (genesis)': lambda ids: tl(genesis, ids),
-                  'vartransfer transfer (simulated source)': lambda ids: tl(sim, ids),
-                  'vartransfer ensemble (genesis)': lambda ids: ens([genesis], ids),
-                  'vartransfer ensemble (genesis + simulated)': lambda ids: ens([genesis, sim], ids)}
-
+    def vt(k, ids):
+        "Transfer from source k: 'genesis', 'eros1' or the index of a simulated model."
+        src = {'genesis': genesis, 'eros1': eros1}.get(k, sims[k] if isinstance(k, int) else None)
+        return member(f'transfer {k}', ids, lambda: tl(src, ids, **({'mapper': eros1_mapper} if k == 'eros1' else {})))
+    def adapted(k, ids):
+        "Prior-matched zero-shot classifier of source k, the prior from the labels of `ids` (as `transfer_ensemble`)."
+        src = genesis if k == 'genesis' else sims[k]
+        prior = y[ids].value_counts(normalize=True).reindex(classes, fill_value=0).to_numpy()
+        return member(f'zero-shot {k}', ids, lambda: TaxonomyClassifier(src, classes).adapt_prior(feats, prior))
+    def forest(ids): return member('forest', ids, lambda: ForestClassifier(feats, y[ids], classes=classes, seed=seed))
+    def ensemble(ids, keys):
+        "`transfer_ensemble` over the sources `keys`, built from (cached) members: the same models it trains."
+        members = [m for k in keys for m in ((vt(k, ids),) if k == 'eros1' else (vt(k, ids), adapted(k, ids)))]
+        return EnsembleClassifier(members + [forest(ids)])
+    all_sims = list(range(len(sims)))
+    builders = {   # name -> model trained on the stars `ids` (the calibrated ones are also built on folds of the training part)
+        'vartransfer transfer (genesis)': lambda ids: vt('genesis', ids),
+        'vartransfer transfer (simulated source)': lambda ids: vt(0, ids),
+        'vartransfer ensemble (genesis)': lambda ids: ensemble(ids, ['genesis']),
+        'vartransfer ensemble (genesis + simulated)': lambda ids: ensemble(ids, ['genesis', *all_sims]),
+        'vartransfer ensemble (genesis + one simulated)': lambda ids: ensemble(ids, ['genesis', 0]),
+        'vartransfer ensemble (genesis + simulated + EROS-1)': lambda ids: ensemble(ids, ['genesis', *all_sims, 'eros1']),
+        'random forest': forest,
+    }
     makers = {
         'zero-shot genesis': lambda: TaxonomyClassifier(genesis, classes),
         'UPSILoN-T recipe (genesis)': lambda: upsilont_recipe(genesis, feats, lab, classes=classes, seed=seed),
         'UPSILoN-T recipe (genesis, refit transform)': lambda: upsilont_recipe(genesis, feats, lab, classes=classes, seed=seed, refit_transform=True),
-        'vartransfer transfer (genesis)': vt_gen,
         'vartransfer transfer (genesis, refit transform)': lambda: tl(genesis, train, refit_transform=True),
         'vartransfer transfer (genesis, random head)': lambda: tl(genesis, train, head_init='random'),
-        'vartransfer ensemble (genesis)': lambda: EnsembleClassifier([vt_gen(), adapted(genesis), forest()]),
-        'vartransfer transfer (simulated source)': lambda: vt_sim() if sim else None,
-        'zero-shot simulated source': lambda: TaxonomyClassifier(sim, classes) if sim else None,
-        'vartransfer ensemble (genesis + simulated)': lambda: EnsembleClassifier(
-            [vt_gen(), adapted(genesis), vt_sim(), adapted(sim), forest()]) if sim else None,
-        'zero-shot EROS-1': lambda: TaxonomyClassifier(_STATE['eros1'], [c for c in classes if c in _STATE['eros1'].classes], mapper=eros1_mapper),
-        'vartransfer transfer (EROS-1)': lambda: tl(_STATE['eros1'], train, mapper=eros1_mapper),
+        'zero-shot simulated source': lambda: TaxonomyClassifier(sims[0], classes),
+        'zero-shot EROS-1': lambda: TaxonomyClassifier(eros1, [c for c in classes if c in eros1.classes], mapper=eros1_mapper),
+        'vartransfer transfer (EROS-1)': lambda: vt('eros1', train),
         'scratch network': lambda: train_scratch(feats, lab, classes=classes, seed=seed),
         'vartransfer transfer (genesis, BN statistics updated)': lambda: tl(genesis, train, freeze_bn_stats=False),
         'vartransfer transfer (genesis, distilled head)': lambda: tl(genesis, train, distill=True),
         'vartransfer transfer (genesis, no prior matching)': lambda: tl(genesis, train, prior=False),
-        'random forest': forest,
+        **{name: (lambda b: lambda: b(train))(b) for name, b in builders.items()},
     }
-    rows, models = [], {}
+    rows = []
     for name in methods:
         t0 = time.time()
         clf = makers[name]()
-        if clf is None: continue
-        models.setdefault(name, clf)
         P = clf.predict_proba(feats.loc[test])
         pred = np.asarray(clf.classes)[P.argmax(1)]
         row = {'method': name, 'fraction': fraction, 'seed': seed, 'n_train': len(train), 'n_test': len(test),
@@ -201,8 +209,8 @@ def run_split(job)->list[dict]:
         Pfull = np.zeros((len(test), len(classes)))
         Pfull[:, [classes.index(c) for c in clf.classes]] = P
         row['ece'], row['brier'] = expected_calibration_error(Pfull, y[test], classes), brier_score(Pfull, y[test], classes)
-        if name in CALIBRATED:
-            T = fit_temperature(_oof(train, y, classes, seed, oof_makers[name]), y[train], classes, loss=calibration_loss)
+        if name in CALIBRATED and calibration_loss != 'none':
+            T = fit_temperature(_oof(train, y, classes, seed, builders[name]), y[train], classes, loss=calibration_loss)
             Pc = apply_temperature(Pfull, T)
             row.update(temperature=T, ece_calibrated=expected_calibration_error(Pc, y[test], classes),
                        brier_calibrated=brier_score(Pc, y[test], classes))
@@ -247,8 +255,8 @@ def main(argv=None):
     p.add_argument('--fractions', default='0.05,0.10,0.20')
     p.add_argument('--methods', default=None, help='comma-separated subset of the methods (default: all)')
     p.add_argument('--ablations', action='store_true', help='also run the ablations used to choose the defaults')
-    p.add_argument('--calibration-loss', default='brier', choices=('brier', 'nll'),
-                   help='what the temperature minimises on the validation predictions (brier: robust with few stars)')
+    p.add_argument('--calibration-loss', default='brier', choices=('brier', 'nll', 'none'),
+                   help="what the temperature minimises on the validation predictions (brier: robust with few stars; none: skip calibration)")
     p.add_argument('--n-jobs', type=int, default=2)
     p.add_argument('--out', type=Path, default=None, help='JSON output (default benchmarks/results/asas_transfer.json for seeds 0-19)')
     args = p.parse_args(argv)
@@ -278,7 +286,7 @@ def main(argv=None):
     print('MCC (mean ± std over seeds)\n' + table(summary, 'mcc') + '\n')
     print('macro-F1\n' + table(summary, 'macro_f1') + '\n')
     cal = summary[summary['method'].isin(CALIBRATED)]
-    if 'ece_calibrated_mean' in cal:
+    if 'ece_calibrated_mean' in cal and len(cal):
         print(f'calibration on the test part (T minimising the {args.calibration_loss} of out-of-fold validation predictions)')
         print(cal[['method', 'fraction', 'ece_mean', 'ece_calibrated_mean', 'brier_mean', 'brier_calibrated_mean',
                    'temperature_mean']].round(3).to_string(index=False))

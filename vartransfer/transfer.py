@@ -339,7 +339,7 @@ def transfer_ensemble(sources:list[VarClassifier],      # source classifiers (e.
                       labels:pd.Series,                 # target classes of the labelled stars
                       unlabelled:pd.DataFrame|None=None,  # features of unlabelled target stars (None: `table`)
                       classes:list[str]|None=None,      # target class order (default: sorted labels)
-                      zero_shot:bool=True,              # include each source's prior-matched zero-shot classifier
+                      zero_shot:bool|list=True,         # include each source's prior-matched zero-shot classifier (one flag, or one per source)
                       forest:bool=True,                 # include a random forest on the target sample
                       seed:int=0,                       # seed of every member
                       mappers=None,                     # one `mapper` per source (default: `superclass_of`)
@@ -349,11 +349,14 @@ def transfer_ensemble(sources:list[VarClassifier],      # source classifiers (e.
     classes = sorted(pd.Series(labels).unique()) if classes is None else list(classes)
     unlabelled = table if unlabelled is None else unlabelled
     mappers = [superclass_of] * len(sources) if mappers is None else list(mappers)
+    flags = [zero_shot] * len(sources) if isinstance(zero_shot, bool) else list(zero_shot)
+    if not (len(mappers) == len(flags) == len(sources)):
+        raise ValueError(f"transfer_ensemble: {len(sources)} sources, {len(mappers)} mappers, {len(flags)} zero_shot flags")
     prior = pd.Series(labels).value_counts(normalize=True).reindex(classes, fill_value=0).to_numpy()
     members = []
-    for source, mapper in zip(sources, mappers):
+    for source, mapper, with_zero_shot in zip(sources, mappers, flags):
         members.append(transfer(source, table, labels, unlabelled=unlabelled, classes=classes, seed=seed, mapper=mapper, **kwargs))
-        if zero_shot:
+        if with_zero_shot:
             members.append(TaxonomyClassifier(source, classes, mapper=mapper).adapt_prior(unlabelled, prior))
     if forest: members.append(ForestClassifier(table, labels, classes=classes, seed=seed))
     return EnsembleClassifier(members)
