@@ -3,6 +3,9 @@
 
     python benchmarks/asas_transfer.py                      # seeds 0..19, f in {0.05, 0.10, 0.20}
     python benchmarks/asas_transfer.py --seeds 100-119 --ablations --calibration-loss none --out benchmarks/results/asas_transfer_tuning.json
+    python benchmarks/asas_transfer.py --seeds 100-119 --calibration-loss nll \
+        --methods 'vartransfer transfer (genesis),vartransfer ensemble (genesis + simulated)' \
+        --out benchmarks/results/asas_transfer_tuning_nll.json        # and brier: the calibration loss
 
 Target: the 608 ASAS stars of Richards et al. (2012) mapped to six superclasses
 (`load_dataset('asas_richards2012')`, `superclass` column). Splits: `benchmark_split(labels, f, seed)`,
