@@ -146,7 +146,7 @@ def run_split(job)->list[dict]:
     from vartransfer.evaluate import (apply_temperature, brier_score, expected_calibration_error, fit_temperature,
                                       scores)
     from vartransfer.transfer import (EnsembleClassifier, ForestClassifier, TaxonomyClassifier, train_scratch,
-                                      transfer, transfer_ensemble, upsilont_recipe)
+                                      transfer, upsilont_recipe)
     feats, y, genesis, sims, eros1 = _STATE['feats'], _STATE['y'], _STATE['genesis'], _STATE['sims'], _STATE['eros1']
     train, test = map(pd.Index, benchmark_split(y, fraction, seed))
     classes = sorted(y.unique())
@@ -237,7 +237,7 @@ def summarise(df:pd.DataFrame)->pd.DataFrame:
 def table(summary:pd.DataFrame, metric:str='mcc')->str:
     "Markdown table: one row per method, 'mean ± std' per fraction."
     fr = sorted(summary['fraction'].unique())
-    lines = [f"| method | " + ' | '.join(f'f = {f:.2f}' for f in fr) + ' |', '|---|' + '---|' * len(fr)]
+    lines = ["| method | " + ' | '.join(f'f = {f:.2f}' for f in fr) + ' |', '|---|' + '---|' * len(fr)]
     for m, g in summary.groupby('method', sort=False):
         g = g.set_index('fraction')
         lines.append(f"| {m} | " + ' | '.join(f"{g.loc[f, metric + '_mean']:.3f} ± {g.loc[f, metric + '_std']:.3f}" for f in fr) + ' |')

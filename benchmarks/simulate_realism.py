@@ -114,7 +114,7 @@ def measure(name, sim_lcs, sim_labels, real_lcs, real_sup, real_cls, superclasse
     t_sim_feat = time.time() - t0
     fr = clean(features(real_lcs, n_jobs, cache))
     fr = fr[real_sup.reindex(fr.index).isin(superclasses)]
-    sim_sup, sim_cls = sim_labels['superclass'], sim_labels['label']
+    sim_cls = sim_labels['label']
     return {'n_sim': int(len(fs)), 'n_sim_failed': int(len(sim_labels) - len(fs)), 'n_real': int(len(fr)),
             'seconds_sim_features': round(t_sim_feat, 1),
             'real_trained_5fold_cv_mcc': real_cv(fr, real_sup),
