@@ -17,9 +17,12 @@ import pandas as pd
 import pytest
 from astropy.table import Table
 
-from vartransfer.io import (READERS, guess_format, read_asas_acvs, read_asas_richards, read_asas_richards_tarball,
-                            read_asassn, read_catalina, read_eros1_ramp, read_eros2, read_fits, read_gaia_epoch,
-                            read_hipparcos, read_lightcurve, read_macho, read_ogle, read_parquet, read_text, read_ztf)
+from vartransfer.io.asas import read_asas_acvs, read_asas_richards, read_asas_richards_tarball, read_asassn, read_catalina, read_hipparcos
+from vartransfer.io.core import READERS
+from vartransfer.io.photometry import read_eros1_ramp, read_eros2, read_macho, read_ogle
+from vartransfer.io.read import guess_format, read_lightcurve
+from vartransfer.io.tables import read_fits, read_parquet, read_text
+from vartransfer.io.ztf import read_gaia_epoch, read_ztf
 from vartransfer.lightcurve import LightCurveError, LightCurves
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -81,7 +84,7 @@ def test_format_guessing_on_mirror(mirror):
     assert guess_format(mirror / "eros2_samples" / "lm0134l19756.time") == "eros2"
     assert guess_format(mirror / "asas_richards2012" / "asas_training_set.tar.gz") == "asas_richards_tarball"
     assert guess_format(mirror / "eros1_ramp" / "test_varlength_features.csv.gz") == "eros1_ramp"
-    assert len(read_lightcurve(mirror / "eros2_samples" / "lm0134l19756.time")) == 294
+    assert len(read_lightcurve(mirror / "eros2_samples" / "lm0134l19756.time")[0]) == 294   # always a LightCurves
 
 
 # ---------------------------------------------------------------- fixtures (formats not in the mirror)

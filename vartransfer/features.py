@@ -199,7 +199,7 @@ def _extract_one(item, kwargs:dict)->dict:
     key = _item_key(item)
     try:
         if not isinstance(item, LightCurve):
-            from vartransfer.io import read_lightcurve
+            from vartransfer.io.read import read_lightcurve
             item = read_lightcurve(item)
             key = (str(item.id), item.band or '')
         return _row(key, extract_features(item, **kwargs), None)
