@@ -208,7 +208,7 @@ def is_feature_table(path)->bool:
 
 def _read_curves(path:Path, format:str|None=None)->list:
     "The light curves of one file or archive, as a list."
-    from vartransfer.io import read_lightcurve
+    from vartransfer.io.read import read_lightcurve
     from vartransfer.lightcurve import LightCurve
     if is_feature_table(path): raise ValueError(f"{path}: a feature table, not light curves")
     kwargs = {'errors': 'skip'} if format is None and path.name.lower().endswith(COLLECTION_SUFFIXES) else {}
