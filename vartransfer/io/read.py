@@ -121,7 +121,7 @@ def read_lightcurve(path,                        # light-curve file (any registe
     options = {**columns, **{k: v for k, v in dict(band=band, id=id, time_format=time_format).items() if v is not None}}
     if format is None:
         fmt = ('alerce' if _alerce_sniff(','.join(map(str, path.columns))) else 'table') if frame else guess_format(path)
-        if columns and fmt not in _GENERIC: fmt = 'table'
+        if (columns and fmt != 'fits') or (fmt == 'text' and (id is not None or band is not None)): fmt = 'table'   # the generic table reader
     else: fmt = format
     if fmt not in READERS: raise KeyError(f"unknown format {fmt!r}; known: {sorted(READERS)}")
     reader = READERS[fmt]
