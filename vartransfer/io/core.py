@@ -176,11 +176,7 @@ def _time_meta(ref:str, shift:float, fmt:str)->dict:
     "The time-convention metadata every reader records."
     return dict(time_ref=ref, time_shift=float(shift), time_format=fmt)
 
-# %% ../../nbs/01a_io_core.ipynb #43ff28df
-def _time_meta(ref:str, shift:float, fmt:str)->dict:
-    "The time-convention metadata every reader records."
-    return dict(time_ref=ref, time_shift=float(shift), time_format=fmt)
-
+# %% ../../nbs/01a_io_core.ipynb #bd929f56
 _TIME_HINT = "pass time_format= (CLI: --time-format) 'jd', 'mjd', 'hjd-2450000' or an astropy Time format"
 _REDUCED = re.compile(r'^(?P<ref>[hb]?jd)\s*-\s*(?P<zero>\d+(?:\.\d+)?)$')
 

@@ -20,8 +20,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves
-from .core import (_FORMATS, _QUIET, _gather, _name, _read_bytes, _reasons, NotALightCurve, READERS,
-                                 register_reader)
+from .core import _FORMATS, _QUIET, _gather, _name, _read_bytes, NotALightCurve, READERS, register_reader
 from . import asas, photometry, tables, ztf   # noqa: F401 (they register their readers)
 from .ztf import _alerce_sniff
 

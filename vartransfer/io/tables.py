@@ -7,9 +7,8 @@ Docs: https://vartransfer.github.io/vartransfer/io_tables.html.md"""
 # %% auto #0
 __all__ = ['read_text', 'read_table', 'read_fits', 'read_parquet']
 
-# %% ../../nbs/01e_io_tables.ipynb #80cfa8ea
+# %% ../../nbs/01e_io_tables.ipynb #6b563358
 import io
-import re
 import warnings
 from pathlib import Path
 
