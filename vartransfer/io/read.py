@@ -132,7 +132,11 @@ def read_lightcurve(path,                        # light-curve file (any registe
             raise ValueError(f"{source}: format {fmt!r} does not take {', '.join(wrong)} (CLI: --{' --'.join(w.replace('_', '-') for w in wrong)}); "
                              f"these options apply to the generic formats {', '.join(_GENERIC)} (--format table)")
         kwargs = {**kwargs, **options}
-        if sentinel is not None: kwargs['sentinel'] = sentinel
+        if sentinel is not None:
+            if 'sentinel' not in params and sentinel <= 0:          # `LightCurve` drops magnitudes >= sentinel
+                raise ValueError(f"{source}: format {fmt!r} drops magnitudes at or above sentinel={sentinel}, i.e. all of them; "
+                                 "a negative missing-value code applies to the generic formats (--format table)")
+            kwargs['sentinel'] = sentinel
     if 'errors' in params: kwargs['errors'] = errors
     token = _QUIET.set(True)
     try: out = reader(path, **kwargs)
@@ -172,8 +176,9 @@ def read_archive(path,               # tar, tar.gz/tgz or zip archive of light-c
             where = f"{source}:{name}"
             if not base or base.startswith('.') or '__MACOSX' in name:
                 skipped[name] = "hidden file, not a light curve"; continue
-            f = Path(folder)/str(k)/base
-            f.parent.mkdir(); f.write_bytes(data)
+            parent = PurePosixPath(name.replace('\\', '/')).parent.name          # kept: some layouts name the band by folder
+            f = Path(folder)/str(k)/(parent if parent not in ('', '.', '..') else '_')/base
+            f.parent.mkdir(parents=True); f.write_bytes(data)
             try: coll = read_lightcurve(f, errors=errors, **kwargs)
             except NotALightCurve as e:
                 skipped[name] = str(e).replace(str(f), where); continue
