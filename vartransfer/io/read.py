@@ -88,7 +88,10 @@ def guess_format(path)->str:
     if head[:4] == b'PAR1': return _parquet_format(p)
     if head[:6] == b'SIMPLE': return 'fits'
     if len(head) > 262 and head[257:262] == b'ustar': return _tar_format(p, head)
-    if b'\x00' in head: raise NotALightCurve(f"{path}: cannot tell the light-curve format: binary file of unknown kind, not a light curve")
+    if b'\x00' in head:
+        for fmt in ('parquet', 'fits'):                  # damaged container of a named kind: let its reader say what is wrong
+            if any(low.endswith(e) for e in _FORMATS[fmt]['extensions']): return fmt
+        raise NotALightCurve(f"{path}: cannot tell the light-curve format: binary file of unknown kind, not a light curve")
     text = head.decode('utf-8', errors='replace')
     if text.lstrip().startswith('<') and 'VOTABLE' in text[:2000].upper(): return 'gaia'
     for fmt, info in sorted(_FORMATS.items(), key=lambda kv: kv[0] in _GENERIC):   # survey layouts first
