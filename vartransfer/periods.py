@@ -192,7 +192,7 @@ def _lomb_scargle_torch(time, y, freqs, device=None, max_elements=2**24):
     return out.cpu().numpy()
 
 # %% ../nbs/02_periods.ipynb #3163b78c
-MAX_FREQUENCIES = 2**24    # the largest grid searched (16.8 M frequencies: about 1.5 GB at the peak)
+MAX_FREQUENCIES = 2**24    # the largest grid searched (16.8 M frequencies: about 1.3 GB at the peak)
 
 def check_grid_size(grid:FrequencyGrid,            # the grid about to be searched
                     max_frequencies:int|None=None, # the limit; None: `MAX_FREQUENCIES`
