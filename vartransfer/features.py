@@ -152,6 +152,7 @@ def compute_features(time:np.ndarray,   # times in days (reduced JD for the defa
                      backend:str='auto',            # periodogram backend (see `vartransfer.periods.lomb_scargle`)
                      nthreads:int|None=1,           # CPU threads for the periodogram
                      time_origin:float=UPSILON_TIME_ORIGIN,  # t0 for the phases and the 2P fold
+                     max_frequencies:int|None=None,  # refuse larger period grids (memory); None: `periods.MAX_FREQUENCIES`
                     )->dict:
     "The 16 UPSILoN features, the extras, the alias flag and the corrected phases, from arrays."
     time, mag, err = (np.asarray(a, dtype=np.float64) for a in (time, mag, err))
@@ -161,6 +162,9 @@ def compute_features(time:np.ndarray,   # times in days (reduced JD for the defa
     if np.any(err <= 0) or not np.all(np.isfinite(err)): raise LightCurveError("errors must be finite and > 0")
     if not (np.isfinite(time).all() and np.isfinite(mag).all()): raise LightCurveError("times and magnitudes must be finite")
     if np.ptp(mag) == 0: raise LightCurveError(f"constant magnitudes ({mag[0]}): no variability features")
+    t = time - time_origin           # the times UPSILoN-T saw; the grid's span is taken from them, as the original does
+    res = find_period(t, mag, grid=grid, min_period=min_period, backend=backend, nthreads=nthreads,   # first: a grid
+                      max_frequencies=max_frequencies)                                              # too large fails at once
     f = dict(n_points=n)
     f['weighted_mean'], f['weighted_std'] = weighted_mean_std(mag, err)
     f['skewness'], f['kurtosis'] = skewness_kurtosis(mag)
@@ -170,8 +174,6 @@ def compute_features(time:np.ndarray,   # times in days (reduced JD for the defa
     f['hl_amp_ratio'] = hl_amp_ratio(mag, err)
     f['cusum'] = cusum(mag, f['weighted_mean'], f['weighted_std'])
     f['eta'] = eta(mag, f['weighted_std'])
-    t = time - time_origin           # the times UPSILoN-T saw; the grid's span is taken from them, as the original does
-    res = find_period(t, mag, grid=grid, min_period=min_period, backend=backend, nthreads=nthreads)
     f.update(res.features())
     f.update(fourier_features(fourier_fit(t, mag, res.period, 0.)))
     f.update(folded_features(t, mag, res.period, f['weighted_mean'], f['weighted_std'], 0.))
