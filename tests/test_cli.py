@@ -65,7 +65,7 @@ def asas(mirror, tmp_path_factory):
 def features(asas):
     "`vartransfer features` on the 60 stars, resuming a run interrupted after 10 of them."
     from vartransfer.features import extract_features_batch
-    from vartransfer.io import read_lightcurve
+    from vartransfer.io.read import read_lightcurve
     tmp = asas["tmp"]
     extract_features_batch(read_lightcurve(asas["tar"]).subset(asas["stars"][:10]), output=tmp / "f.parquet.parts", progress=False)
     code, out, err = run("features", asas["tar"], "-o", tmp / "f.parquet")
@@ -141,7 +141,7 @@ def test_bad_inputs(asas, features, tmp_path):
         (["transfer", f, "--labels", tmp_path / "nolabel.csv", "-o", tmp_path / "m"], "needs columns id,label"),
         (["transfer", f, "--labels", tmp_path / "strangers.csv", "-o", tmp_path / "m"], "none of its 2 labelled ids match the 60 stars"),
         (["evaluate", "sim", f, "--labels", tmp_path / "binary.csv"], "binary.csv"),
-        (["features", tmp_path / "garbage.parquet", "-o", tmp_path / "g.parquet"], "not a readable parquet file"),
+        (["features", tmp_path / "garbage.parquet", "-o", tmp_path / "g.parquet"], "garbage.parquet: cannot tell the light-curve format"),
         (["features", f, "-o", tmp_path / "g.parquet"], "a feature table, not light curves"),
         (["features", asas["tar"], "-o", tmp_path / "g.xlsx"], "unknown table format"),
         (["features", asas["tar"], "-o", f], "exists; pass --force"),

@@ -8,7 +8,8 @@ import pytest
 
 from vartransfer.features import (ALL_NAMES, FEATURE_NAMES, OUTPUT_COLUMNS, UPSILON_TIME_ORIGIN, compute_features, extract_features,
                                   extract_features_batch, read_features)
-from vartransfer.io import read_asas_richards_tarball, read_eros2
+from vartransfer.io.asas import read_asas_richards_tarball
+from vartransfer.io.photometry import read_eros2
 from vartransfer.lightcurve import LightCurve, LightCurveError
 from vartransfer.periods import find_period, upsilon_grid
 

@@ -320,10 +320,14 @@ class _Task:
         self.kind, self.obj, self.source, self.id, self.band, self.error = kind, obj, source, id, band, error
     def __repr__(self): return f"_Task({self.kind}, {self.source or self.id!r})"
 
+def _note(source:str, why:str)->str:
+    "A note on a skipped file: its name (once) and why."
+    return why if source and source in why else f"{source}: {why}"
+
 def _not_light_curve_error():
-    "The io layer's exception for files that are no light curves (a never-raised type if it has none)."
-    import vartransfer.io as vio
-    return getattr(vio, 'NotALightCurve', None) or type('_Never', (Exception,), {})
+    "The io layer's exception for files that are no light curves."
+    from vartransfer.io.core import NotALightCurve
+    return NotALightCurve
 
 def _option_error(e:TypeError, path)->Exception:
     "A reader that does not take an option: name the option."
@@ -345,7 +349,7 @@ def _is_feature_table(path:Path)->bool:
 
 def _read_file(path:Path, reader:dict)->tuple[list, dict]:
     "The light curves of one file or archive (a list) and the stars/bands it skipped (key -> reason)."
-    from vartransfer.io import read_lightcurve
+    from vartransfer.io.read import read_lightcurve
     if _is_feature_table(path): raise LightCurveError(f"{path}: a feature table, not light curves")
     with warnings.catch_warnings():   # skipped curves become rows here; the reader's warning about them would repeat it
         warnings.filterwarnings('ignore', message=r'.*skipped \d+ light curve', category=UserWarning)
@@ -357,13 +361,22 @@ def _read_file(path:Path, reader:dict)->tuple[list, dict]:
     curves = [got] if isinstance(got, LightCurve) else list(got)
     return curves, dict(getattr(got, 'skipped', None) or {})
 
+def _skipped_key(key)->tuple[str, str]:
+    "(id, band) of a reader's `skipped` key: 'id', 'id (band)', 'file:id (band)' or an archive member's name."
+    m = re.fullmatch(r'(.*?) \(([^()]*)\)', str(key))
+    k, band = (m.group(1), m.group(2)) if m else (str(key), '')
+    return (k.rsplit(':', 1)[1] if ':' in k else k), band
+
 def _skipped_tasks(skipped:dict, source:str)->list:
-    "A failed task per star or band a reader skipped."
-    def split(k):    # readers key a skipped band as 'id band'
-        parts = str(k).rsplit(' ', 1)
-        return (parts[0], parts[1]) if len(parts) == 2 and ' ' not in parts[0] else (str(k), '')
-    return [_Task('failed', source=source, id=split(k)[0], band=split(k)[1],
-                  error=f"LightCurveError: {v if source in str(v) else f'{source}: {v}'}") for k, v in skipped.items()]
+    "A failed task per star, band or archive member a reader skipped (members that are no light curves: ignored)."
+    out = []
+    for k, why in skipped.items():
+        why = str(why)
+        if 'not a light curve' in why: out.append(_Task('ignored', source=f"{source}:{k}" if source else str(k), error=why)); continue
+        i, b = _skipped_key(k)
+        out.append(_Task('failed', source=source, id=i, band=b,
+                         error=f"LightCurveError: {why if source in why else f'{source}: {why}'}"))
+    return out
 
 def _file_tasks(p:Path, reader:dict, seen:set):
     "The tasks of one file: ignored, one 'file' task, or (archives, parquet) its curves and failures read now."
@@ -457,10 +470,12 @@ def _task_rows(t:_Task, ctx:dict)->tuple[list, str|None]:
     if t.kind == 'failed': return [_row((t.id or t.source, t.band), None, t.error, t.source)], None
     if t.kind == 'curve': return [_curve_row(t.obj, t.source, ctx['features'])], None
     try: curves, skipped = _read_file(Path(t.obj), ctx['reader'])
-    except _not_light_curve_error() as e: return [], f"{t.source}: {e}"
+    except _not_light_curve_error() as e: return [], _note(t.source, str(e))
     except Exception as e: return [_row((t.source, ''), None, _message(e, t.source), t.source)], None
+    skips = _skipped_tasks(skipped, t.source)
+    notes = '; '.join(_note(s.source, s.error) for s in skips if s.kind == 'ignored') or None
     return ([_curve_row(lc, t.source, ctx['features']) for lc in curves]
-            + [_task_rows(s, ctx)[0][0] for s in _skipped_tasks(skipped, t.source)]), None
+            + [_task_rows(s, ctx)[0][0] for s in skips if s.kind == 'failed']), notes
 
 def _run_task(t:_Task, ctx:dict)->tuple[list, str|None, list]:
     "Worker: (rows, note, warnings) of one task; never raises."
@@ -533,7 +548,7 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
         while True:
             chunk = list(islice(tasks, chunk_size))
             if not chunk: break
-            notes += [f"{t.source}: {t.error}" for t in chunk if t.kind == 'ignored']
+            notes += [_note(t.source, t.error) for t in chunk if t.kind == 'ignored']
             keyed = [(_task_key(t, options, cache), t) for t in chunk if t.kind != 'ignored']
             for k, _ in keyed: keys.setdefault(k, len(keys))
             todo = [(k, t) for k, t in keyed if k not in done]

@@ -221,7 +221,8 @@ def light_curve_items(paths,                # files, folders, archives, LightCur
     check_inputs(*paths)
     items = batch_inputs(list(map(Path, paths)), reader, limit)
     if not any(t.kind != 'ignored' for t in items):
-        why = '; '.join(f"{t.source}: {t.error}" for t in items[:3])
+        from vartransfer.features import _note
+        why = '; '.join(_note(t.source, t.error) for t in items[:3])
         raise ValueError(f"no light curves in {', '.join(map(str, paths))}" + (f" (skipped {why})" if why else ""))
     return items
 
