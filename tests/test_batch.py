@@ -74,6 +74,8 @@ def test_acceptance_folder(tmp_path):
     code, out, err = run("features", folder, "-o", tmp_path / "g.csv", "-q", "--errors", "raise")
     assert code == 1 and err.count("\n") == 1 and err.startswith("vartransfer features: error: "), err
     assert ("cut.csv.gz" in err or "need at least 10" in err) and not (tmp_path / "g.csv").exists()
+    code, out, err = run("features", folder, "-o", tmp_path / "g.csv", "-q", "--errors", "raise")   # resumed: fails again
+    assert code == 1 and err.count("\n") == 1 and ("cut.csv.gz" in err or "need at least 10" in err), err
     # predict reads the folder the same way: failed stars keep their error in the predictions
     code, out, err = run("predict", folder / "I", folder / "cut.csv.gz", folder / "README.txt", "-o", tmp_path / "p.csv", "-q")
     assert code == 0, err

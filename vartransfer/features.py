@@ -542,7 +542,7 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
         if out.exists() and not out.is_dir():
             raise FileExistsError(f"{out}: a file is where the feature folder should go; move it away or give another folder")
         out.mkdir(parents=True, exist_ok=True)
-        done = _done_tasks(out, retry_failed)
+        done = _done_tasks(out, retry_failed or errors == 'raise')   # raise: a failure kept from before fails again
     options = repr(sorted((k, repr(v)) for k, v in {**kwargs, 'reader': reader}.items() if k not in ('nthreads', 'backend')))
     work = partial(module._run_task, ctx=dict(reader=reader, features=dict(kwargs, nthreads=kwargs.get('nthreads', 1))))
     bar = progress_bar(range(total), leave=False) if progress and total else None
