@@ -287,3 +287,19 @@ def test_no_import_circle_between_datasets_simulate_and_stars():
             "import vartransfer.datasets as d; assert 'sim_asas' in d.list_datasets().index; print('ok')")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "ok", r.stderr[-500:]
+
+
+def test_uncleaned_long_table_values_are_dropped_and_counted(tmp_path):
+    t = np.linspace(0, 14, 200)
+    data = pd.DataFrame({"id": "a", "band": "V", "time": t, "mag": 12 + 0.3 * np.sin(2 * np.pi * t / 0.7), "err": 0.01})
+    data.loc[17, "mag"] = 1e30; data.loc[40, "mag"] = -1e300; data.loc[50, "time"] = np.inf
+    LightCurves(data).to_parquet(tmp_path / "raw.parquet")
+    lc = LightCurves.read_parquet(tmp_path / "raw.parquet")[0]
+    assert (lc.report["mag_range_dropped"], lc.report["nonfinite_dropped"], len(lc)) == (2, 1, 197)
+    assert lc.mag.max() < 13
+
+
+def test_truncated_labels_csv_gz_is_one_line(data, tmp_path):
+    (tmp_path / "l.csv.gz").write_bytes(gzip.compress((data["tmp"] / "labels.csv").read_bytes() * 50)[:-40])
+    code, out, err = run("evaluate", "sim", data["tmp"] / "ft.parquet", "--labels", tmp_path / "l.csv.gz", "-q")
+    assert_one_line_error(code, err, ["l.csv.gz", "not a readable CSV"])

@@ -215,7 +215,7 @@ def read_labels(path,                # CSV with columns id and `column`
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"{p}: no such labels file")
     try: df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (ValueError, OSError) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
+    except (ValueError, OSError, EOFError, zlib.error) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
     missing = [c for c in ('id', column) if c not in df.columns]
     if missing: raise ValueError(f"{p}: labels CSV needs columns id,{column}; missing {missing}, found {list(df.columns)[:8]}")
     labels = df.set_index(df['id'].str.strip())[column].str.strip()
