@@ -303,3 +303,4 @@ def test_truncated_labels_csv_gz_is_one_line(data, tmp_path):
     (tmp_path / "l.csv.gz").write_bytes(gzip.compress((data["tmp"] / "labels.csv").read_bytes() * 50)[:-40])
     code, out, err = run("evaluate", "sim", data["tmp"] / "ft.parquet", "--labels", tmp_path / "l.csv.gz", "-q")
     assert_one_line_error(code, err, ["l.csv.gz", "not a readable CSV"])
+

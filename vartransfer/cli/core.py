@@ -67,7 +67,7 @@ def main(argv:list[str]|None=None)->int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always', UserWarning)
         try: code = args.run(args) or 0
-        except (ValueError, KeyError, OSError, ImportError) as e:
+        except (ValueError, KeyError, OSError, ImportError, EOFError) as e:
             if args.traceback: raise
             print(f"vartransfer {args.command}: error: {_one_line(e)}", file=sys.stderr)
             return 1
