@@ -37,10 +37,14 @@ from fastprogress.fastprogress import progress_bar
 from sklearn.model_selection import StratifiedShuffleSplit
 
 import vartransfer
-import vartransfer.io
+import vartransfer.io.asas
+import vartransfer.io.core
+import vartransfer.io.photometry
+import vartransfer.io.ztf
 import vartransfer.lightcurve
-from .io import (read_asas_richards_tarball, read_asassn, read_eros1_ramp, read_eros2, read_gaia_epoch,
-                            read_hipparcos, read_ogle, read_ztf)
+from .io.asas import read_asas_richards_tarball, read_asassn, read_hipparcos
+from .io.photometry import read_eros1_ramp, read_eros2, read_ogle
+from .io.ztf import read_gaia_epoch, read_ztf
 from .lightcurve import LightCurveError, LightCurves
 from .taxonomy import (ASAS_RICHARDS_MAP, EROS1_RAMP_MAP, GAIA_DR3_MAP, OGLE_MAP, VSX_MAP,
                                   ZTF_CHEN2020_MAP, LabelMap, map_labels)
@@ -302,7 +306,8 @@ def _code_hash(*modules)->str:
 
 def _parsed(dataset:str, tag:str, shas:Sequence[str], build:Callable[[], LightCurves])->LightCurves:
     "The collection `build()` makes, cached as parquet under a key of the source sha256s and the parser code."
-    key = hashlib.sha256(' '.join([*shas, _code_hash(vartransfer.io, vartransfer.lightcurve)]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(' '.join([*shas, _code_hash(vartransfer.io.core, vartransfer.io.photometry, vartransfer.io.asas, vartransfer.io.ztf,
+                                                          vartransfer.lightcurve)]).encode()).hexdigest()[:16]
     folder = data_home()/dataset
     path = folder/f'parsed-{tag}-{key}.parquet'
     if path.is_file():
