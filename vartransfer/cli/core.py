@@ -67,7 +67,7 @@ def main(argv:list[str]|None=None)->int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always', UserWarning)
         try: code = args.run(args) or 0
-        except (ValueError, KeyError, OSError, ImportError) as e:
+        except (ValueError, KeyError, OSError, ImportError, EOFError) as e:
             if args.traceback: raise
             print(f"vartransfer {args.command}: error: {_one_line(e)}", file=sys.stderr)
             return 1
@@ -161,11 +161,14 @@ def _check_last_row(p:Path, n_columns:int):
     import csv, gzip
     gz = p.name.lower().endswith('.gz')
     last = b''
-    with (gzip.open(p, 'rb') if gz else open(p, 'rb')) as f:
-        if not gz and f.seek(0, os.SEEK_END) > 1 << 16: f.seek(-(1 << 16), os.SEEK_END)
-        else: f.seek(0)
-        for line in f:
-            if line.strip(): last = line
+    try:
+        with (gzip.open(p, 'rb') if gz else open(p, 'rb')) as f:
+            if not gz and f.seek(0, os.SEEK_END) > 1 << 16: f.seek(-(1 << 16), os.SEEK_END)
+            else: f.seek(0)
+            for line in f:
+                if line.strip(): last = line
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"{p}: not a readable csv table ({type(e).__name__}: {_one_line(e)}; the file is truncated?)") from None
     fields = next(csv.reader([last.decode('utf-8', 'replace')]), [])
     if len(fields) < n_columns:
         raise ValueError(f"{p}: the last row is cut short ({len(fields)} of {n_columns} fields; the file is truncated): "
@@ -212,7 +215,7 @@ def read_labels(path,                # CSV with columns id and `column`
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"{p}: no such labels file")
     try: df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (ValueError, OSError) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
+    except (ValueError, OSError, EOFError, zlib.error) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
     missing = [c for c in ('id', column) if c not in df.columns]
     if missing: raise ValueError(f"{p}: labels CSV needs columns id,{column}; missing {missing}, found {list(df.columns)[:8]}")
     labels = df.set_index(df['id'].str.strip())[column].str.strip()
@@ -245,7 +248,7 @@ def table_columns(path)->list[str]:
         from astropy.io import fits
         with fits.open(p) as hdul:
             return [c.name for h in hdul[1:2] for c in getattr(h, 'columns', [])]
-    except (ValueError, OSError, IndexError, EOFError): return []
+    except (ValueError, OSError, IndexError, EOFError, zlib.error): return []
 
 def is_feature_table(path)->bool:
     "True when `path` is a table with the 16 UPSILoN feature columns; ValueError naming the missing ones when it has most."
