@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vartransfer.cli import COMMANDS, main, read_labels, read_table
+from vartransfer.cli.core import read_labels, read_table
+from vartransfer.cli.main import COMMANDS, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,7 +28,7 @@ def run(*argv):
 def run_process(*argv, env=None):
     "Run the installed `vartransfer` script (or the same entry point through python) in a subprocess."
     script = Path(sys.executable).with_name("vartransfer")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "import sys; from vartransfer.cli import main; sys.exit(main())"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "import sys; from vartransfer.cli.main import main; sys.exit(main())"]
     return subprocess.run(cmd + [str(a) for a in argv], capture_output=True, text=True, env=env, timeout=300)
 
 
