@@ -60,7 +60,11 @@ def pages() -> list[Path]:
 # ------------------------------------------------------------------------------------- processing
 def process() -> dict[str, str]:
     "Run `nbdev-proc-nbs`; return {page: error} for notebooks that could not be processed."
-    res = subprocess.run(["nbdev-proc-nbs", "--force"], cwd=ROOT, capture_output=True, text=True)
+    kept = {p: p.read_text() for p in NBS.glob("*.yml")}   # nbdev may rewrite the curated sidebar.yml
+    try: res = subprocess.run(["nbdev-proc-nbs", "--force"], cwd=ROOT, capture_output=True, text=True)
+    finally:
+        for p, text in kept.items():
+            if p.read_text() != text: p.write_text(text)
     missing = [p for p in pages() if not (PROC / p).exists()]
     if res.returncode == 0 and not missing: return {}
     errors = {}
@@ -116,6 +120,9 @@ def render(page: Path, out: Path, titles: dict) -> dict:
                 if any(k.startswith("image/") for k in data): figures += 1
                 if "text/markdown" in data:   # Quarto attribute syntax means nothing to a markdown renderer
                     data["text/markdown"] = re.sub(r"\{target=[^}]*\}", "", data["text/markdown"])
+        for key in set(cell) - {"cell_type", "id", "metadata", "source", "outputs", "execution_count", "attachments"}:
+            del cell[key]   # nbdev's bookkeeping, which nbformat's validation refuses
+        cell.metadata.pop("execution", None)
         cells.append(cell)
     title = str(fm.get("title", page.stem))
     head = f"# {title}\n\n" + (f'<p class="page-description">{html.escape(str(fm["description"]))}</p>' if fm.get("description") else "")

@@ -4,13 +4,16 @@
 
 # %% auto #0
 __all__ = ['COMMANDS', 'TABLE_FORMATS', 'COLLECTION_SUFFIXES', 'MODEL_HELP', 'register_command', 'build_parser', 'main',
-           'table_format', 'check_output', 'write_table', 'read_table', 'read_labels', 'table_columns',
-           'is_feature_table', 'light_curve_items', 'check_inputs', 'load_features', 'load_model', 'model_outputs']
+           'progress_lines', 'table_format', 'check_output', 'write_table', 'read_table', 'read_labels',
+           'table_columns', 'is_feature_table', 'light_curve_items', 'check_inputs', 'load_features', 'load_model',
+           'model_outputs']
 
 # %% ../../nbs/20a_cli_core.ipynb #ddfb0fb1
 import argparse
+import contextlib
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -61,7 +64,8 @@ def main(argv:list[str]|None=None)->int:
     if args.command is None: parser.print_help(); return 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always', UserWarning)
-        try: code = args.run(args) or 0
+        try:
+            with progress_lines(f"vartransfer {args.command}"): code = args.run(args) or 0
         except (ValueError, KeyError, OSError, ImportError) as e:
             if args.traceback: raise
             print(f"vartransfer {args.command}: error: {_one_line(e)}", file=sys.stderr)
@@ -73,6 +77,34 @@ def main(argv:list[str]|None=None)->int:
     for message, n in pd.Series(shown, dtype=object).value_counts(sort=False).items():
         print(f"vartransfer {args.command}: warning: {message}" + (f" ({n} times)" if n > 1 else ""), file=sys.stderr)
     return code
+
+# %% ../../nbs/20a_cli_core.ipynb #abce9029
+@contextlib.contextmanager
+def progress_lines(label:str,             # what every bar is labelled with, e.g. "vartransfer features"
+                   every_pct:float=10,    # off a terminal: a line every this many percent ...
+                   every_s:float=30,      # ... or this many seconds
+                   tty:bool|None=None):   # is the output a terminal? (None: ask sys.stdout)
+    "While active, fastprogress console bars are labelled; off a terminal they print plain lines on stderr."
+    from fastprogress.fastprogress import ConsoleProgressBar, ProgressBar, format_time
+    tty = sys.stdout.isatty() if tty is None else tty
+    saved = {k: ConsoleProgressBar.__dict__[k] for k in ('__init__', 'on_update', 'on_iter_end')}
+    def __init__(self, gen, total=None, display=True, leave=True, parent=None, master=None, txt_len=60):
+        self.cols = min(os.get_terminal_size().columns if tty and sys.stdout.isatty() else 100, 160)
+        self.length, self.max_len, self.prefix, self.fill = self.cols - txt_len, 0, label, '█'
+        self._last = (-every_pct, time.time())   # no glyph printed here: fastprogress's encoding probe left one in files
+        ProgressBar.__init__(self, gen, total, display, leave, parent, master)
+    def on_update(self, val, text):
+        if not self.display or not self.total: return
+        pct, now = 100 * val / self.total, time.time()
+        if val < self.total and pct < self._last[0] + every_pct and now - self._last[1] < every_s: return
+        self._last = (pct, now)
+        print(f"{label}: {val}/{self.total} ({pct:.0f}%) {format_time(now - self.start_t)}", file=sys.stderr, flush=True)
+    def on_iter_end(self): ProgressBar.on_iter_end(self)
+    if tty: ConsoleProgressBar.__init__ = __init__
+    else: ConsoleProgressBar.__init__, ConsoleProgressBar.on_update, ConsoleProgressBar.on_iter_end = __init__, on_update, on_iter_end
+    try: yield
+    finally:
+        for k, v in saved.items(): setattr(ConsoleProgressBar, k, v)
 
 # %% ../../nbs/20a_cli_core.ipynb #c054864f
 TABLE_FORMATS = {'.parquet': 'parquet', '.pq': 'parquet', '.csv': 'csv', '.csv.gz': 'csv', '.fits': 'fits', '.fit': 'fits'}
