@@ -7,6 +7,8 @@ __all__ = ['FORMAT_VERSION', 'VarNet', 'varnet_splitter', 'Classifier', 'feature
 
 # %% ../nbs/08_model.ipynb #798f0924
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -214,6 +216,7 @@ def save(self:VarClassifier,
               'architecture': self.net.arch, 'temperature': self.temperature, 'meta': self.meta,
               'weights': wpath.name, 'weights_sha256': _sha256(wpath)}
     jpath.write_text(json.dumps(config, indent=1))
+    os.chmod(wpath, stat.S_IMODE(jpath.stat().st_mode))   # safetensors writes 0600; the pair shares one mode
     return jpath
 
 @patch(cls_method=True)
