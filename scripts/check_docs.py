@@ -3,9 +3,9 @@
 
     python scripts/check_docs.py [--out docs-check]
 
-1. `nbdev-proc-nbs` turns `nbs/` into the processed notebooks Quarto would render (`_proc/`),
-   API docs (`show_doc`) executed; when it fails, each notebook is processed alone so that every
-   failing notebook is named.
+1. Each notebook is processed as `nbdev-proc-nbs` does (nbdev's processors, into `_proc/`): the
+   notebooks Quarto would render, API docs (`show_doc`) executed. One process per notebook, so
+   every failing notebook is named.
 2. Each processed notebook is rendered to HTML with nbconvert (`OUT/html/...`), with its title,
    description and a sidebar of every page.
 3. Debian's headless Chromium (`apt-get install chromium`) loads each page; the page must load,
@@ -58,24 +58,23 @@ def pages() -> list[Path]:
 
 
 # ------------------------------------------------------------------------------------- processing
-def process() -> dict[str, str]:
-    "Run `nbdev-proc-nbs`; return {page: error} for notebooks that could not be processed."
-    kept = {p: p.read_text() for p in NBS.glob("*.yml")}   # nbdev may rewrite the curated sidebar.yml
-    try: res = subprocess.run(["nbdev-proc-nbs", "--force"], cwd=ROOT, capture_output=True, text=True)
-    finally:
-        for p, text in kept.items():
-            if p.read_text() != text: p.write_text(text)
-    missing = [p for p in pages() if not (PROC / p).exists()]
-    if res.returncode == 0 and not missing: return {}
+def process(timeout: int = 900) -> dict[str, str]:
+    """Process every notebook into `_proc/` as `nbdev-proc-nbs` does (its processors, `FilterDefaults`),
+    one notebook per fresh process so that every failing notebook is named and a hang is cut off;
+    return {page: error}. (Run as one pool, `nbdev-proc-nbs` can hang at exit, and it rewrites the
+    curated `nbs/sidebar.yml`.)"""
+    code = ("import sys; from pathlib import Path; import nbdev.serve_drv as d; from nbdev.processors import FilterDefaults;"
+            "d.main((Path(sys.argv[1]), Path(sys.argv[2]), FilterDefaults))")
     errors = {}
-    for page in pages():   # one at a time, in a fresh process each, to name every failure
-        code = ("import sys; from pathlib import Path; import nbdev.serve_drv as d; from nbdev.processors import FilterDefaults;"
-                "d.main((Path(sys.argv[1]), Path(sys.argv[2]), FilterDefaults))")
+    for page in pages():
         (PROC / page).parent.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run([sys.executable, "-c", code, str(NBS / page), str(PROC / page)], cwd=ROOT,
-                           capture_output=True, text=True)
-        if r.returncode: errors[str(page)] = (re.findall(r"^Exception: (Error.*?)(?:\n\n|\Z)", r.stderr, re.M | re.S)
-                                              or [r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "failed"])[-1][:600]
+        (PROC / page).unlink(missing_ok=True)
+        try: r = subprocess.run([sys.executable, "-c", code, str(NBS / page), str(PROC / page)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired: errors[str(page)] = f"processing took over {timeout} s"; continue
+        if r.returncode or not (PROC / page).exists():
+            found = re.findall(r"^Exception: (Error.*?)(?:\n\n|\Z)", r.stderr, re.M | re.S)
+            errors[str(page)] = (found or [r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "failed"])[-1][:600]
     return errors
 
 
