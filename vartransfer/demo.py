@@ -208,9 +208,12 @@ def plot_examples(datasets:dict,     # name -> (light curves, features, labels) 
             ids = list(eta.index[eta <= eta.quantile(0.25)])   # the quarter with the smoothest folded curves
             id_ = ids[rng.integers(len(ids))]
             period = float(feats.loc[id_, 'period'])
-            lcs[id_].plot(period=period, ax=ax)
-            ax.set_title(f"{name}: {c}", fontsize=9); ax.set_xlabel(f"phase (P = {period:.4g} d)", fontsize=8)
-            shown.append({'dataset': name, 'id': id_, 'class': c, 'period': period, 'n_points': len(lcs[id_])})
+            fold = 2 if c == 'EB' else 1   # an eclipsing binary's Lomb-Scargle period is half its orbit
+            lcs[id_].plot(period=fold * period, ax=ax)
+            ax.set_title(f"{name}: {c}", fontsize=9)
+            ax.set_xlabel(f"phase (P = {fold * period:.4g} d{' = 2 × Lomb-Scargle' if fold == 2 else ''})", fontsize=8)
+            shown.append({'dataset': name, 'id': id_, 'class': c, 'period': period, 'folded_at': fold * period,
+                          'n_points': len(lcs[id_])})
     fig.tight_layout()
     return fig, shown
 
@@ -241,9 +244,9 @@ def _json_default(o):
 
 # %% ../nbs/19_demo.ipynb #26ceffec
 _CAPTIONS = {'examples': 'Example light curves, one star per superclass (among the smoothest folded quarter of its class), folded at the period measured from the light curve.',
-             'confusion': 'Confusion matrices on the test stars (rows: true class, normalised): the best method trained on the labelled stars, and the best zero-shot source.',
-             'label_efficiency': 'MCC against the labelled fraction (mean and standard deviation over the standard splits).',
-             'reliability': 'Reliability of the vartransfer transfer before and after temperature scaling (test stars).'}
+             'confusion': 'Confusion matrices on the test stars (rows: true class, with its number of test stars; each row normalised): the best method trained on the labelled stars, and the best zero-shot source.',
+             'label_efficiency': 'MCC against the number of labelled stars (mean and standard deviation over the standard splits); the dashed line is the best zero-shot source, which uses no labels.',
+             'reliability': 'Reliability of the vartransfer transfer before and after temperature scaling (test stars): each point is the accuracy of the stars in one confidence bin (on the dotted diagonal when calibrated); the grey bars are the fraction of test stars in each bin.'}
 
 def write_report(out:str|Path,        # the report folder (created)
                  results:dict,        # all numbers (JSON-serialisable), with 'datasets' as `run_demo` makes it
@@ -305,12 +308,22 @@ def _plots(datasets:dict, summaries:dict, comparisons:dict, calibrated:dict, see
     fig, axs = plt.subplots(n, 2, figsize=(9, 4.2 * n), squeeze=False)
     for (key, d), row in zip(summaries.items(), axs):
         for ax, m in zip(row, (d['best_trained'], d['best_zero_shot'])):
-            plot_confusion(datasets[key][2][comparisons[key]['test']], np.asarray(d['classes'])[comparisons[key]['proba'][m].argmax(1)],
+            y_true = datasets[key][2][comparisons[key]['test']]
+            plot_confusion(y_true, np.asarray(d['classes'])[comparisons[key]['proba'][m].argmax(1)],
                            d['classes'], ax=ax, title=f"{d['name']}: {m}\nMCC {comparisons[key]['scores'].loc[m, 'mcc']:.3f}")
+            counts = pd.Series(np.asarray(y_true)).value_counts()
+            ax.set_yticks(range(len(d['classes'])), [f"{c} ({counts.get(c, 0)})" for c in d['classes']])   # stars per row
     fig.tight_layout(); figures['confusion'] = fig
     fig, axs = plt.subplots(1, n, figsize=(5.5 * n, 4), squeeze=False)
     for (key, d), ax in zip(summaries.items(), axs[0]):
-        plot_label_efficiency(pd.DataFrame(d['label_efficiency']), ax=ax, title=f"{d['name']} ({d['label_efficiency_source']})")
+        eff = pd.DataFrame(d['label_efficiency'])
+        plot_label_efficiency(eff, ax=ax, title=f"{d['name']} ({d['label_efficiency_source']})")
+        n_stars, fractions = len(datasets[key][2]), sorted(eff['fraction'].unique())
+        ax.set_xticks(fractions, [f"{int(np.floor(f * n_stars))}\n({f:.0%})" for f in fractions])   # as benchmark_split rounds
+        ax.set_xlabel('labelled stars (fraction of the survey)')
+        zs = d['best_zero_shot']
+        ax.axhline(comparisons[key]['scores'].loc[zs, 'mcc'], color='gray', ls='--', label=f"{zs}: no labels")
+        ax.legend(fontsize=7)
     fig.tight_layout(); figures['label_efficiency'] = fig
     fig, axs = plt.subplots(1, n, figsize=(4.5 * n, 4.3), squeeze=False)
     for (key, d), ax in zip(summaries.items(), axs[0]):
