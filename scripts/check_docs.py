@@ -111,7 +111,7 @@ def render(page: Path, out: Path, titles: dict) -> dict:
             directives = dict(re.findall(r"^#\|\s*([\w-]+):?\s*(.*)$", cell.source, re.M))
             cell.source = "\n".join(l for l in cell.source.splitlines() if not l.startswith("#|")).strip()
             if "show_doc(" in cell.source:
-                name = re.search(r"show_doc\(([\w.]+)", cell.source).group(1).split(".")[-1]
+                name = re.search(r"show_doc\(([\w.]+)", cell.source).group(1)
                 api.append(name)
             if directives.get("echo") == "false" or "show_doc(" in cell.source: cell.metadata["tags"] = ["remove_input"]
             for o in cell.get("outputs", []):
@@ -160,7 +160,8 @@ def check_page(html_path: Path, expect: dict) -> list[str]:
     if expect["title"] not in h1: problems.append(f"no <h1> with the title {expect['title']!r} (h1: {h1[:3]})")
     headings = {html.unescape(re.sub(r"<[^>]+>", "", h)).replace("¶", "").strip()
                 for h in re.findall(r"<h[2-4][^>]*>(.*?)</h[2-4]>", dom, re.S)}
-    missing = [name for name in expect["api"] if name not in headings]
+    missing = [name for name in expect["api"] if not any(h == name or h.endswith("." + name.split(".")[-1]) and
+                                                             h.split(".")[-1] == name.split(".")[-1] for h in headings)]
     if missing: problems.append(f"API docs missing on the page: {missing}")
     images = re.search(r'data-images="(\d+)/(\d+)"', dom)
     if not images: problems.append("the page's load handler did not run")
