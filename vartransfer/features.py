@@ -4,20 +4,26 @@
 
 # %% auto #0
 __all__ = ['FEATURE_NAMES', 'EXTRA_FEATURE_NAMES', 'FLAG_NAMES', 'CORRECTED_FEATURE_NAMES', 'ALL_NAMES', 'UPSILON_TIME_ORIGIN',
+           'DROP_NAMES', 'DROP_REPORT_FRACTION', 'OUTPUT_COLUMNS', 'COLLECTION_SUFFIXES', 'READER_OPTIONS',
            'weighted_mean_std', 'skewness_kurtosis', 'quartile31', 'shapiro_w', 'stetson_k', 'hl_amp_ratio', 'cusum',
            'eta', 'fourier_fit', 'fourier_features', 'folded_features', 'compute_features', 'extract_features',
-           'read_features', 'extract_features_batch']
+           'read_features', 'not_a_light_curve', 'batch_inputs', 'extract_features_batch', 'batch_report']
 
 # %% ../nbs/03_features.ipynb #45bf3428
+import hashlib
 import math
 import os
+import re
+import signal
+import sys
 import warnings
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from itertools import islice
 from multiprocessing import get_context
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
@@ -150,6 +156,7 @@ def compute_features(time:np.ndarray,   # times in days (reduced JD for the defa
                      backend:str='auto',            # periodogram backend (see `vartransfer.periods.lomb_scargle`)
                      nthreads:int|None=1,           # CPU threads for the periodogram
                      time_origin:float=UPSILON_TIME_ORIGIN,  # t0 for the phases and the 2P fold
+                     max_frequencies:int|None=None,  # refuse larger period grids (memory); None: `periods.MAX_FREQUENCIES`
                     )->dict:
     "The 16 UPSILoN features, the extras, the alias flag and the corrected phases, from arrays."
     time, mag, err = (np.asarray(a, dtype=np.float64) for a in (time, mag, err))
@@ -159,6 +166,9 @@ def compute_features(time:np.ndarray,   # times in days (reduced JD for the defa
     if np.any(err <= 0) or not np.all(np.isfinite(err)): raise LightCurveError("errors must be finite and > 0")
     if not (np.isfinite(time).all() and np.isfinite(mag).all()): raise LightCurveError("times and magnitudes must be finite")
     if np.ptp(mag) == 0: raise LightCurveError(f"constant magnitudes ({mag[0]}): no variability features")
+    t = time - time_origin           # the times UPSILoN-T saw; the grid's span is taken from them, as the original does
+    res = find_period(t, mag, grid=grid, min_period=min_period, backend=backend, nthreads=nthreads,   # first: a grid
+                      max_frequencies=max_frequencies)                                              # too large fails at once
     f = dict(n_points=n)
     f['weighted_mean'], f['weighted_std'] = weighted_mean_std(mag, err)
     f['skewness'], f['kurtosis'] = skewness_kurtosis(mag)
@@ -168,8 +178,6 @@ def compute_features(time:np.ndarray,   # times in days (reduced JD for the defa
     f['hl_amp_ratio'] = hl_amp_ratio(mag, err)
     f['cusum'] = cusum(mag, f['weighted_mean'], f['weighted_std'])
     f['eta'] = eta(mag, f['weighted_std'])
-    t = time - time_origin           # the times UPSILoN-T saw; the grid's span is taken from them, as the original does
-    res = find_period(t, mag, grid=grid, min_period=min_period, backend=backend, nthreads=nthreads)
     f.update(res.features())
     f.update(fourier_features(fourier_fit(t, mag, res.period, 0.)))
     f.update(folded_features(t, mag, res.period, f['weighted_mean'], f['weighted_std'], 0.))
@@ -184,130 +192,443 @@ def extract_features(lc:LightCurve,  # a validated light curve
 
 # %% ../nbs/03_features.ipynb #d2fa2af7
 _PART_GLOB = 'part-*.parquet'
+DROP_NAMES = ['nonfinite_dropped', 'duplicate_dropped', 'sentinel_dropped', 'implausible_dropped']  # points cleaning dropped, per star
+DROP_REPORT_FRACTION = 0.05   # the batch summary names stars that lost more than this fraction of their points
+OUTPUT_COLUMNS = ['band'] + ALL_NAMES + DROP_NAMES + ['source', 'error']   # after the `id` index
 
-def _row(key:tuple, feats:dict|None, error:str|None)->dict:
-    "One output row: id, band, every feature (NaN when failed), error."
+def _row(key:tuple, feats:dict|None, error:str|None, source:str='', drops:dict|None=None)->dict:
+    "One output row: id, band, every feature (NaN when failed), drop counts, source file, error."
     row = {'id': key[0], 'band': key[1]}
     row.update({k: (np.nan if feats is None else feats[k]) for k in ALL_NAMES})
-    row['error'] = error
+    row.update({k: float((drops or {}).get(k, np.nan if feats is None else 0)) for k in DROP_NAMES})
+    row['source'], row['error'] = source, error
     return row
 
-def _extract_one(item, kwargs:dict)->dict:
-    "Worker: read if needed, extract, never raise."
-    key = _item_key(item)
-    try:
-        if not isinstance(item, LightCurve):
-            from vartransfer.io import read_lightcurve
-            item = read_lightcurve(item)
-            key = (str(item.id), item.band or '')
-        return _row(key, extract_features(item, **kwargs), None)
-    except Exception as e:  # any failure becomes a row; the batch goes on
-        return _row(key, None, f"{type(e).__name__}: {e}")
+def _drops(lc:LightCurve)->dict:
+    "Points dropped by cleaning, by kind: the curve's report plus counts carried in its metadata (collections)."
+    out = {}
+    for k in DROP_NAMES:
+        try: out[k] = int(lc.report.get(k, 0)) + int(lc.meta.get(k) or 0)
+        except (TypeError, ValueError): out[k] = int(lc.report.get(k, 0))
+    return out
 
-def _item_key(item)->tuple:
-    "(id, band) of a light curve, or (file stem, '') of a file."
-    if isinstance(item, LightCurve): return (str(item.id), item.band or '')
-    return (Path(item).stem, '')
+def _message(e:BaseException, source:str)->str:
+    "'Type: message' of a failure, naming `source` when the message does not."
+    msg = ' '.join(str(e).split()) or type(e).__name__
+    if source and source not in msg: msg = f"{source}: {msg}"
+    return f"{type(e).__name__}: {msg}"
 
-def _is_done(item, done:set, done_ids:set)->bool:
-    "Already in the output: a light curve by (id, band), a file by its stem among the ids."
-    return _item_key(item) in done if isinstance(item, LightCurve) else Path(item).stem in done_ids
-
-def _frame(rows:list[dict])->pd.DataFrame:
-    "Rows to the output DataFrame (index id; band, features, error)."
-    df = pd.DataFrame(rows, columns=['id', 'band'] + ALL_NAMES + ['error'])
+def _frame(rows:list[dict], task:bool=False)->pd.DataFrame:
+    "Rows to the output DataFrame (index id; band, features, drop counts, source, error; and the task key if `task`)."
+    cols = ['id'] + OUTPUT_COLUMNS + (['task'] if task else [])
+    df = pd.DataFrame(rows, columns=cols)
     df['period_alias'] = df['period_alias'].astype('boolean')
-    for k in ALL_NAMES:
+    for k in ALL_NAMES + DROP_NAMES:
         if k != 'period_alias': df[k] = df[k].astype(np.float64)
-    df['error'] = df['error'].astype(object)
+    for k in ('id', 'band', 'source'): df[k] = df[k].fillna('').astype(str)
+    df['error'] = df['error'].astype(object).where(df['error'].notna(), None)
     return df.set_index('id')
 
 # %% ../nbs/03_features.ipynb #c2dad237
+def _unique_labels(sources:list[str])->list[str]:
+    "Shortest labels telling `sources` apart: parent folders, else file names, else paths, else 1, 2, ..."
+    if all(sources) and len(set(sources)) == len(sources):
+        parents = [PurePath(s).parent.parts for s in sources]
+        for k in range(1, max(map(len, parents)) + 1):
+            labels = ['/'.join(p[-k:]) for p in parents]
+            if all(labels) and len(set(labels)) == len(labels): return labels
+        names = [PurePath(s).name for s in sources]
+        return names if len(set(names)) == len(names) else list(sources)
+    return [str(i) for i in range(1, len(sources) + 1)]
+
+def _unique_ids(flat:pd.DataFrame)->tuple[pd.DataFrame, list[str]]:
+    "Rows (id a column) whose (id, band) repeats across inputs get `id@label` (see above); and a note per repeated id."
+    flat = flat.reset_index(drop=True)
+    dup = flat.duplicated(['id', 'band'], keep=False)
+    notes = []
+    for (i, b), g in flat[dup].groupby(['id', 'band'], sort=False):
+        new = [f"{i}@{label}" for label in _unique_labels(g['source'].tolist())]
+        flat.loc[g.index, 'id'] = new
+        notes.append(f"{i}" + (f" ({b})" if b else "") + f" from {len(g)} inputs -> {', '.join(new)}")
+    return flat, notes
+
+def _read_parts(path:Path)->pd.DataFrame:
+    "The rows of a feature folder (id a column, with the task key); of each task only its latest part's rows."
+    frames = [pd.read_parquet(p).assign(_part=i) for i, p in enumerate(sorted(path.glob(_PART_GLOB)))]
+    if not frames: return _frame([], task=True).reset_index().assign(_part=0)
+    df = pd.concat(frames, ignore_index=True).reindex(columns=['id'] + OUTPUT_COLUMNS + ['task', '_part'])
+    for k in ('task', 'source', 'band'): df[k] = df[k].fillna('').astype(str)
+    latest = df.groupby('task')['_part'].transform('max')
+    df = df[(df['_part'] == latest) | (df['task'] == '')]
+    return df[~df.duplicated(['task', 'id', 'band'], keep='last')].reset_index(drop=True)
+
+def _finish(flat:pd.DataFrame)->pd.DataFrame:
+    "The output table of rows (id a column): ids made unique, index id; `attrs['renamed']` says which."
+    flat, renamed = _unique_ids(flat)
+    df = _frame(flat.drop(columns=['task', '_part'], errors='ignore').to_dict('records'))
+    df.attrs['renamed'] = renamed
+    return df
+
 def read_features(path:str|Path)->pd.DataFrame:  # folder written by `extract_features_batch`
-    "Read a feature folder back (all part files; the latest row of a repeated (id, band))."
+    "Read a feature folder back (all part files; a retried input keeps its latest rows; ids made unique)."
     path = Path(path)
     if not path.is_dir(): raise FileNotFoundError(f"{path}: no such feature folder")
-    parts = sorted(path.glob(_PART_GLOB))
-    if not parts: return _frame([])
-    df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    return df[~df.duplicated(['id', 'band'], keep='last')].set_index('id')
+    return _finish(_read_parts(path))
 
-def _done_keys(path:Path, retry_failed:bool)->set:
-    "(id, band) pairs already in the folder's part files."
-    keys = set()
-    for p in sorted(path.glob(_PART_GLOB)):
-        t = pd.read_parquet(p, columns=['id', 'band', 'error'])
-        if retry_failed: t = t[t['error'].isna()]
-        keys.update(zip(t['id'].astype(str), t['band'].astype(str)))
-    return keys
+def _done_tasks(path:Path, retry_failed:bool)->dict:
+    "Task key -> number of rows, for the tasks already in the folder (without those with a failure if `retry_failed`)."
+    df = _read_parts(path)
+    df = df[df['task'] != '']
+    if retry_failed: df = df[~df['task'].isin(set(df.loc[df['error'].notna(), 'task']))]
+    return df.groupby('task').size().to_dict()
 
 def _write_part(path:Path, rows:list[dict])->Path:
     "Write one chunk as the next part file, atomically."
     existing = [int(p.stem.split('-')[1]) for p in path.glob(_PART_GLOB)]
     final = path/f"part-{max(existing, default=-1) + 1:05d}.parquet"
     tmp = final.with_suffix('.tmp')
-    _frame(rows).reset_index().to_parquet(tmp, index=False)   # id as a plain column
+    _frame(rows, task=True).reset_index().to_parquet(tmp, index=False)   # id as a plain column
     os.replace(tmp, final)
     return final
 
 # %% ../nbs/03_features.ipynb #78e50d1c
-def _as_items(curves)->tuple[Iterable, int|None]:
-    "What to iterate over, and how many (None if unknown)."
-    if isinstance(curves, (str, Path)):
-        p = Path(curves)
-        if p.suffix != '.parquet': raise ValueError(f"{p}: give a LightCurves parquet file, a collection, or an iterable of files")
-        curves = LightCurves.read_parquet(p)
-    total = len(curves) if hasattr(curves, '__len__') else None
-    return iter(curves), total
+COLLECTION_SUFFIXES = ('.tar.gz', '.tgz', '.tar', '.zip', '.parquet', '.pq')  # read here and split into light curves
+READER_OPTIONS = ('format', 'time', 'mag', 'err', 'band', 'id', 'sentinel', 'time_format')  # passed to `read_lightcurve`
+_DOC_NAMES = ('readme', 'license', 'licence', 'changelog', 'changes', 'authors', 'citation', 'manifest')
+_DOC_SUFFIXES = ('.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.json', '.yaml', '.yml',
+                 '.py', '.ipynb', '.sh', '.log', '.doc', '.docx', '.xls', '.xlsx', '.toml', '.cfg', '.ini')
+_MAGIC = {b'\x89PNG': 'a PNG image', b'\xff\xd8\xff': 'a JPEG image', b'GIF8': 'a GIF image', b'%PDF': 'a PDF document'}
 
-def extract_features_batch(curves,                  # LightCurves, iterable of LightCurve or of files, or a LightCurves parquet file
+def not_a_light_curve(path)->str|None:  # a file
+    "Why `path` is no light-curve file at all (hidden, empty, a README, a document or image), else None."
+    p = Path(path)
+    name = p.name.lower()
+    if name.startswith('.'): return "a hidden file"
+    if name.split('.')[0] in _DOC_NAMES: return "a README or other document"
+    suffix = next((s for s in _DOC_SUFFIXES if name.endswith(s)), None)
+    if suffix: return f"a {suffix} file"
+    try:
+        if p.stat().st_size == 0: return "an empty file"
+        with open(p, 'rb') as fh: head = fh.read(8)
+    except OSError: return None       # unreadable: the reader says why, as a failure
+    return next((what for magic, what in _MAGIC.items() if head.startswith(magic)), None)
+
+class _Task:
+    "One unit of a batch: a light curve ('curve'), a file read by a worker ('file'), a failure ('failed') or a skipped file ('ignored')."
+    __slots__ = ('kind', 'obj', 'source', 'id', 'band', 'error')
+    def __init__(self, kind:str, obj=None, source:str='', id:str|None=None, band:str='', error:str|None=None):
+        self.kind, self.obj, self.source, self.id, self.band, self.error = kind, obj, source, id, band, error
+    def __repr__(self): return f"_Task({self.kind}, {self.source or self.id!r})"
+
+def _note(source:str, why:str)->str:
+    "A note on a skipped file: its name (once) and why."
+    return why if source and source in why else f"{source}: {why}"
+
+def _not_light_curve_error():
+    "The io layer's exception for files that are no light curves."
+    from vartransfer.io.core import NotALightCurve
+    return NotALightCurve
+
+def _option_error(e:TypeError, path)->Exception:
+    "A reader that does not take an option: name the option."
+    m = re.search(r"unexpected keyword argument '(\w+)'", str(e))
+    if m is None: return e
+    return LightCurveError(f"{path}: option --{m.group(1).replace('_', '-')} does not apply to this file's format")
+
+def _is_feature_table(path:Path)->bool:
+    "A parquet or CSV table with the 16 feature columns (a feature table given where light curves are expected)."
+    name = path.name.lower()
+    try:
+        if name.endswith(('.parquet', '.pq')):
+            import pyarrow.parquet as pq
+            cols = pq.read_schema(path).names
+        elif name.endswith(('.csv', '.csv.gz')): cols = list(pd.read_csv(path, nrows=0).columns)
+        else: return False
+    except Exception: return False   # not readable as a table: the reader says why
+    return set(FEATURE_NAMES) <= set(cols)
+
+def _read_file(path:Path, reader:dict)->tuple[list, dict]:
+    "The light curves of one file or archive (a list) and the stars/bands it skipped (key -> reason)."
+    from vartransfer.io.read import read_lightcurve
+    if _is_feature_table(path): raise LightCurveError(f"{path}: a feature table, not light curves")
+    with warnings.catch_warnings():   # skipped curves become rows here; the reader's warning about them would repeat it
+        warnings.filterwarnings('ignore', message=r'.*skipped \d+ light curve', category=UserWarning)
+        try: got = read_lightcurve(path, errors='skip', **reader)
+        except TypeError as e:
+            if "'errors'" not in str(e): raise _option_error(e, path) from None
+            try: got = read_lightcurve(path, **reader)    # a one-star reader without `errors`
+            except TypeError as e2: raise _option_error(e2, path) from None
+    curves = [got] if isinstance(got, LightCurve) else list(got)
+    return curves, dict(getattr(got, 'skipped', None) or {})
+
+def _skipped_key(key)->tuple[str, str]:
+    "(id, band) of a reader's `skipped` key: 'id', 'id (band)', 'file:id (band)' or an archive member's name."
+    m = re.fullmatch(r'(.*?) \(([^()]*)\)', str(key))
+    k, band = (m.group(1), m.group(2)) if m else (str(key), '')
+    return (k.rsplit(':', 1)[1] if ':' in k else k), band
+
+def _skipped_tasks(skipped:dict, source:str)->list:
+    "A failed task per star, band or archive member a reader skipped (members that are no light curves: ignored)."
+    out = []
+    for k, why in skipped.items():
+        why = str(why)
+        if 'not a light curve' in why: out.append(_Task('ignored', source=f"{source}:{k}" if source else str(k), error=why)); continue
+        i, b = _skipped_key(k)
+        out.append(_Task('failed', source=source, id=i, band=b,
+                         error=f"LightCurveError: {why if source in why else f'{source}: {why}'}"))
+    return out
+
+def _file_tasks(p:Path, reader:dict, seen:set):
+    "The tasks of one file: ignored, one 'file' task, or (archives, parquet) its curves and failures read now."
+    if p.exists() and not p.is_dir():
+        why = not_a_light_curve(p) or ("a feature table, not light curves" if _is_feature_table(p) else None)
+        if why: yield _Task('ignored', source=str(p), error=why); return
+    key = p.resolve() if p.exists() else p
+    if key in seen: return                     # the same file twice (a folder and a file in it)
+    seen.add(key)
+    if not (p.is_file() and p.name.lower().endswith(COLLECTION_SUFFIXES)):
+        yield _Task('file', p, source=str(p)); return
+    try: curves, skipped = _read_file(p, reader)
+    except _not_light_curve_error() as e: yield _Task('ignored', source=str(p), error=str(e)); return
+    except Exception as e: yield _Task('failed', source=str(p), id=str(p), error=_message(e, str(p))); return
+    for lc in curves: yield _Task('curve', lc, source=str(p))
+    yield from _skipped_tasks(skipped, str(p))
+
+def _expand(curves, reader:dict, seen:set):
+    "Tasks of any input: LightCurve(s), files, folders (recursive), archives, parquet, or iterables of these."
+    if type(curves).__name__ == '_Task':   # (also one made by this notebook's own copy of the class)
+        yield _Task(curves.kind, curves.obj, curves.source, curves.id, curves.band, curves.error)
+    elif isinstance(curves, LightCurve): yield _Task('curve', curves)
+    elif isinstance(curves, LightCurves):
+        for lc in curves: yield _Task('curve', lc)
+        yield from _skipped_tasks(getattr(curves, 'skipped', None) or {}, '')
+    elif isinstance(curves, (str, Path)):
+        p = Path(curves)
+        if not p.is_dir(): yield from _file_tasks(p, reader, seen); return
+        files = sorted(f for f in p.rglob('*') if f.is_file())
+        if not files: yield _Task('ignored', source=str(p), error="a folder without files")
+        for f in files:
+            if any(part.startswith('.') for part in f.relative_to(p).parts):
+                yield _Task('ignored', source=str(f), error="a hidden file"); continue
+            yield from _file_tasks(f, reader, seen)
+    elif isinstance(curves, Iterable):
+        for item in curves: yield from _expand(item, reader, seen)
+    else: raise TypeError(f"extract_features_batch takes light curves, files or folders, not {type(curves).__name__}")
+
+def _check_reader(reader:dict|None)->dict:
+    "The given (not None) reader options; ValueError for an unknown one."
+    reader = {k: v for k, v in (reader or {}).items() if v is not None}
+    unknown = sorted(set(reader) - set(READER_OPTIONS))
+    if unknown: raise ValueError(f"unknown reader option(s) {unknown}; known: {list(READER_OPTIONS)}")
+    return reader
+
+def batch_inputs(curves,                  # as `extract_features_batch` takes them
+                 reader:dict|None=None,   # options for `read_lightcurve` (keys in `READER_OPTIONS`)
+                 limit:int|None=None,     # at most this many light curves or files
+                )->list:                  # tasks for `extract_features_batch`
+    "The batch's inputs resolved now: folders walked, archives read, files not light curves noted; as a list."
+    out, n = [], 0
+    for t in _expand(curves, _check_reader(reader), set()):
+        if limit and n >= limit: break
+        out.append(t)
+        n += t.kind != 'ignored'
+    return out
+
+# %% ../nbs/03_features.ipynb #b47c1a01
+def _file_digest(path, cache:dict)->bytes:
+    "Content hash of a file (cached per path); what makes a resumed part belong to its input."
+    key = str(path)
+    if key not in cache:
+        h = hashlib.blake2b(digest_size=16)
+        try:
+            with open(path, 'rb') as fh:
+                for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
+        except OSError as e: h.update(f"unreadable {e.errno}".encode())
+        cache[key] = h.digest()
+    return cache[key]
+
+def _task_key(t:_Task, options:str, cache:dict)->str:
+    "The key of a task's rows in the parts: its content (curve arrays, file bytes) and the options."
+    h = hashlib.blake2b(options.encode(), digest_size=12)
+    if t.kind == 'curve':
+        lc = t.obj
+        h.update(f"curve\0{lc.id}\0{lc.band or ''}\0".encode())
+        for a in (lc.time, lc.mag, lc.err): h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    else:
+        h.update(f"{t.kind}\0{t.source}\0{t.id}\0{t.error}\0".encode())
+        if t.source and Path(t.source).is_file(): h.update(_file_digest(t.source, cache))
+    return h.hexdigest()
+
+def _curve_row(lc:LightCurve, source:str, kwargs:dict)->dict:
+    "The row of one light curve: features, or the failure; with the points its cleaning dropped."
+    key = (str(lc.id) if lc.id is not None else (PurePath(source).stem if source else ''), lc.band or '')
+    try: return _row(key, extract_features(lc, **kwargs), None, source, _drops(lc))
+    except Exception as e: return _row(key, None, _message(e, source), source, _drops(lc))   # a failure is a row
+
+def _task_rows(t:_Task, ctx:dict)->tuple[list, str|None]:
+    "The rows of one task and, for a file found not to be a light curve, a note."
+    if t.kind == 'failed': return [_row((t.id or t.source, t.band), None, t.error, t.source)], None
+    if t.kind == 'curve': return [_curve_row(t.obj, t.source, ctx['features'])], None
+    try: curves, skipped = _read_file(Path(t.obj), ctx['reader'])
+    except _not_light_curve_error() as e: return [], _note(t.source, str(e))
+    except Exception as e: return [_row((t.source, ''), None, _message(e, t.source), t.source)], None
+    skips = _skipped_tasks(skipped, t.source)
+    notes = '; '.join(_note(s.source, s.error) for s in skips if s.kind == 'ignored') or None
+    return ([_curve_row(lc, t.source, ctx['features']) for lc in curves]
+            + [_task_rows(s, ctx)[0][0] for s in skips if s.kind == 'failed']), notes
+
+def _run_task(t:_Task, ctx:dict)->tuple[list, str|None, list]:
+    "Worker: (rows, note, warnings) of one task; never raises."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        rows, note = _task_rows(t, ctx)
+    return rows, note, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+def _ignore_sigint():
+    "Worker initializer: Ctrl-C is for the main process, which stops the workers."
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+def _stop(pool:ProcessPoolExecutor):
+    "Stop a pool now: cancel what waits, kill the workers (no waiting on a running light curve)."
+    procs = list((getattr(pool, '_processes', None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive(): p.kill()
+    for p in procs: p.join(5)
+
+def _results(pool, work, todo:list):
+    "(position, result) of each task, in completion order; a task whose worker died gets a failure."
+    if pool is None:
+        for i, (_, t) in enumerate(todo): yield i, work(t)
+        return
+    futures = {pool.submit(work, t): i for i, (_, t) in enumerate(todo)}
+    for f in as_completed(futures):
+        i = futures[f]
+        try: yield i, f.result()
+        except BrokenProcessPool:
+            t = todo[i][1]
+            ident = (t.obj.id, t.obj.band or '') if t.kind == 'curve' else (t.id or t.source, t.band)
+            yield i, ([_row(ident, None, f"BrokenProcessPool: {t.source or ident[0]}: the worker process died "
+                            "(killed, out of memory?)", t.source)], None, [])
+
+# %% ../nbs/03_features.ipynb #b47c1a02
+def extract_features_batch(curves,                  # LightCurve(s), files, folders, archives, LightCurves parquet, or an iterable of these
                            n_jobs:int=1,             # worker processes (1: in this process)
                            output:str|Path|None=None,  # folder for parquet part files (streaming, resumable); None: in memory
-                           chunk_size:int=1000,      # light curves per part file / in flight at once
-                           progress:bool=True,       # show a progress bar and print the summary
+                           chunk_size:int=1000,      # light curves (or files) per part file / in flight at once
+                           progress:bool=True,       # show a progress bar
                            retry_failed:bool=False,  # with `output`: compute previously failed light curves again
+                           errors:str='skip',        # 'skip': a failure is a row, go on; 'raise': stop at the first failure
+                           reader:dict|None=None,    # options for `read_lightcurve` of files: format, time, mag, err, band, id, sentinel, time_format
+                           report:bool|None=None,    # print the summary and `batch_report` (default: `progress`)
                            **kwargs,                 # passed to `extract_features` (min_period, grid, backend, time_origin)
-                          )->pd.DataFrame:           # index id; band, features, error; attrs['summary']
+                          )->pd.DataFrame:           # index id; band, features, drop counts, source, error; attrs['summary']
     "Features of many light curves in `n_jobs` processes, streamed to parquet parts, resumable; failures become rows."
     if n_jobs < 1: raise ValueError(f"n_jobs must be >= 1, got {n_jobs}")
     if chunk_size < 1: raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    items, total = _as_items(curves)
+    if errors not in ('raise', 'skip'): raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+    reader = _check_reader(reader)
+    report = progress if report is None else report
+    total = len(curves) if hasattr(curves, '__len__') and not isinstance(curves, (str, Path)) else None
+    import vartransfer.features as module     # the importable worker and tasks, also when this runs from the notebook
+    tasks = module._expand(curves, reader, set())
     out = None if output is None else Path(output)
-    done = set()
+    done = {}
     if out is not None:
+        if out.exists() and not out.is_dir():
+            raise FileExistsError(f"{out}: a file is where the feature folder should go; move it away or give another folder")
         out.mkdir(parents=True, exist_ok=True)
-        done = _done_keys(out, retry_failed)
-    done_ids = {i for i, _ in done}
-    import vartransfer.features as module     # the importable worker, also when this runs from the notebook
-    work = partial(module._extract_one, kwargs=dict(kwargs, nthreads=kwargs.get('nthreads', 1)))
-    pool = ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn')) if n_jobs > 1 else None
+        done = _done_tasks(out, retry_failed)
+    options = repr(sorted((k, repr(v)) for k, v in {**kwargs, 'reader': reader}.items() if k not in ('nthreads', 'backend')))
+    work = partial(module._run_task, ctx=dict(reader=reader, features=dict(kwargs, nthreads=kwargs.get('nthreads', 1))))
     bar = progress_bar(range(total), leave=False) if progress and total else None
     if bar is not None: bar.update(0)
-    summary, rows, seen = dict(total=0, computed=0, skipped=0, failed=0), [], 0
+    summary, rows, keys, notes, cache, seen, pool = dict(total=0, computed=0, skipped=0, failed=0), [], {}, [], {}, 0, None
     try:
         while True:
-            chunk = list(islice(items, chunk_size))
+            chunk = list(islice(tasks, chunk_size))
             if not chunk: break
-            summary['total'] += len(chunk)
-            todo = [it for it in chunk if not _is_done(it, done, done_ids)]
-            summary['skipped'] += len(chunk) - len(todo)
+            notes += [_note(t.source, t.error) for t in chunk if t.kind == 'ignored']
+            keyed = [(_task_key(t, options, cache), t) for t in chunk if t.kind != 'ignored']
+            for k, _ in keyed: keys.setdefault(k, len(keys))
+            todo = [(k, t) for k, t in keyed if k not in done]
+            summary['skipped'] += sum(done[k] for k, _ in keyed if k in done)
             seen += len(chunk) - len(todo)
-            results = pool.map(work, todo, chunksize=max(1, len(todo) // (4 * n_jobs))) if pool else map(work, todo)
-            new = []
-            for r in results:
-                new.append(r)
-                seen += 1
-                if bar is not None: bar.update(min(seen, total))
-            summary['computed'] += len(new)
-            summary['failed'] += sum(r['error'] is not None for r in new)
-            if out is not None and new: _write_part(out, new)
-            elif out is None: rows.extend(new)
+            if pool is None and n_jobs > 1 and todo:
+                pool = ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn'), initializer=module._ignore_sigint)
+            got = {}
+            try:
+                for i, (new, note, warned) in _results(pool, work, todo):
+                    got[i] = [dict(r, task=todo[i][0]) for r in new]
+                    if note: notes.append(note)
+                    for w in warned: warnings.warn(w)
+                    seen += 1
+                    if bar is not None: bar.update(min(seen, total))
+                    failed = next((r['error'] for r in new if r['error'] is not None), None)
+                    if failed is not None and errors == 'raise': raise LightCurveError(failed.removeprefix('LightCurveError: '))
+            finally:                                   # what is done is kept, also when stopped
+                new = [r for i in sorted(got) for r in got[i]]
+                summary['computed'] += len(new)
+                summary['failed'] += sum(r['error'] is not None for r in new)
+                if out is not None and new: _write_part(out, new)
+                elif out is None: rows.extend(new)
+            if pool is not None and getattr(pool, '_broken', False): pool.shutdown(wait=False); pool = None
+    except BaseException:
+        if pool is not None: _stop(pool); pool = None
+        raise
     finally:
-        if pool is not None: pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None: pool.shutdown(wait=True)
         if bar is not None: bar.on_iter_end()
-    df = read_features(out) if out is not None else _frame(rows)
-    df.attrs['summary'] = summary
-    if progress:
-        print(f"features: {summary['computed']} computed ({summary['failed']} failed), {summary['skipped']} skipped"
+    flat = _read_parts(out) if out is not None else pd.DataFrame(rows, columns=['id'] + OUTPUT_COLUMNS + ['task'])
+    flat = flat[flat['task'].isin(keys)]
+    flat = flat.iloc[np.argsort(flat['task'].map(keys).to_numpy(), kind='stable')]   # in input order
+    df = _finish(flat)
+    summary['total'] = len(df)
+    df.attrs.update(summary=summary, ignored=notes)
+    if report:
+        print(f"features: {summary['computed']} computed ({summary['failed']} failed), {summary['skipped']} resumed"
               + (f", in {out}" if out is not None else ""))
+        text = batch_report(df)
+        if text: print(text, file=sys.stderr)
     return df
+
+# %% ../nbs/03_features.ipynb #b47c1a03
+def _reason(error:str, source:str, id:str)->str:
+    "The reason of a failure without its file, star and numbers: what failures are grouped by."
+    m = re.sub(r'^\w+: ', '', error, count=1)
+    for s in sorted({source, id}, key=len, reverse=True):
+        if s: m = m.replace(f"{s}: ", '', 1) if m.startswith(f"{s}: ") else m
+    m = re.sub(r'^(\S+( \S+)?( \([^)]*\))?: )+', '', m) if ': ' in m else m   # a star, band or member named first
+    return re.sub(r'\d+(\.\d+)?', 'N', re.sub(r' \([^()]*\)', '', m)).strip() or m
+
+def batch_report(df:pd.DataFrame,   # the output of `extract_features_batch`
+                 examples:int=3,    # stars named per line
+                )->str:             # lines for stderr; '' when nothing to say
+    "Failures grouped by reason (counts, first examples), stars that lost many points in cleaning, skipped files, renamed ids."
+    lines = []
+    failed = df[df['error'].notna()]
+    if len(failed):
+        reasons = [_reason(e, s, i) for e, s, i in zip(failed['error'], failed['source'], failed.index)]
+        groups = pd.Series(range(len(failed))).groupby(pd.Series(reasons), sort=False)
+        lines.append(f"features: {len(failed)} of {len(df)} light curve(s) failed, by reason:")
+        for reason, idx in sorted(groups, key=lambda g: -len(g[1])):
+            first = failed.iloc[idx.to_numpy()[:examples]]
+            lines.append(f"  {len(idx)} x {reason}: e.g. " + '; '.join(first['error'].str.replace(r'^\w+: ', '', regex=True)))
+    dropped = df[DROP_NAMES].fillna(0).to_numpy().sum(1)
+    raw = df['n_points'].to_numpy() + dropped
+    many = np.flatnonzero((dropped > DROP_REPORT_FRACTION * raw) & df['error'].isna().to_numpy())
+    if len(many):
+        shown = []
+        for j in many[:examples]:
+            r = df.iloc[j]
+            what = ', '.join(f"{int(r[k])} {k.removesuffix('_dropped')}" for k in DROP_NAMES if r[k] > 0)
+            shown.append(f"{df.index[j]}" + (f" ({r['band']})" if r['band'] else '') + f": {what} of {int(raw[j])} points")
+        lines.append(f"features: {len(many)} light curve(s) lost more than {DROP_REPORT_FRACTION:.0%} of their points in "
+                     f"cleaning (see the *_dropped columns), e.g. " + '; '.join(shown))
+    ignored = df.attrs.get('ignored') or []
+    if ignored: lines.append(f"features: skipped {len(ignored)} file(s) that are not light curves: " + '; '.join(ignored[:examples])
+                             + (" ..." if len(ignored) > examples else ""))
+    renamed = df.attrs.get('renamed') or []
+    if renamed: lines.append(f"features: {len(renamed)} id(s) came from several inputs, made unique as id@folder: "
+                             + '; '.join(renamed[:examples]) + (" ..." if len(renamed) > examples else ""))
+    return '\n'.join(lines)

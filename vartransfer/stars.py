@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.csv as pacsv
 
-from .datasets import data_home
+from .home import data_home
 from .taxonomy import UPSILONT_CLASSES, superclass_of
 
 # %% ../nbs/06a_stars.ipynb #c430e976

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import _common, check_output, register_command, table_format, write_table
+from .core import _common, check_output, check_output_dir, number, register_command, table_format, write_table
 
 # %% ../../nbs/20d_cli_data.ipynb #4a588904
 def simulate_arguments(p):
@@ -20,7 +20,7 @@ def simulate_arguments(p):
     p.add_argument('-o', '--output', help="LightCurves parquet")
     p.add_argument('--labels', help="labels CSV (default: <output stem>-labels.csv)")
     p.add_argument('--classes', nargs='+', help="UPSILoN-T classes (default: all 21)")
-    p.add_argument('-n', '--n-per-class', type=int, default=100, help="stars per class (default 100)")
+    p.add_argument('-n', '--n-per-class', type=number(int, 1, 1_000_000), default=100, help="stars per class (default 100)")
     p.add_argument('--list', action='store_true', help="list the surveys and stop")
     _common(p, jobs=1, seed=True)
 
@@ -89,12 +89,13 @@ def write_labels(name:str,                # a registered dataset with labels
 def cmd_fetch(args)->int:
     "Download (or mirror) the files of registered datasets."
     from vartransfer.datasets import fetch_file, get_dataset, list_datasets, sha256sum
-    import vartransfer.simulate  # noqa: F401  (registers the simulated datasets, for --list)
     if args.list:
         for name, row in list_datasets().iterrows():
             print(f"{name}  ({row['kind']}, {row['where']})\n    {row['description']}\n    cite: {row['citation']}")
         return 0
     if not args.names: raise ValueError("give a dataset name (see `vartransfer fetch --list`)")
+    if args.mirror: check_output_dir(args.mirror)
+    if args.output: check_output_dir(args.output)
     datasets = [get_dataset(name) for name in args.names]
     for ds in datasets:
         if not ds.files:
@@ -129,15 +130,17 @@ def demo_arguments(p):
     g = p.add_mutually_exclusive_group()
     g.add_argument('--real', dest='real', action='store_const', const=True, default=None, help="use the real ASAS light curves")
     g.add_argument('--simulated', dest='real', action='store_const', const=False, help="use simulated light curves only")
-    p.add_argument('--fraction', type=float, default=0.05, help="fraction of the stars labelled for transfer (default 0.05)")
-    p.add_argument('-n', '--n-per-class', type=int, help="simulated stars per superclass (demo default 100)")
-    p.add_argument('--n-seeds', type=int, help="splits per fraction of the label-efficiency curve (demo default 3)")
+    p.add_argument('--fraction', type=number(float, 0, 1, lo_open=True, hi_open=True), default=0.05,
+                   help="fraction of the stars labelled for transfer (default 0.05)")
+    p.add_argument('-n', '--n-per-class', type=number(int, 1, 1_000_000), help="simulated stars per superclass (demo default 100)")
+    p.add_argument('--n-seeds', type=number(int, 1, 1000), help="splits per fraction of the label-efficiency curve (demo default 3)")
     _common(p, jobs=2, seed=True)
 
 def cmd_demo(args)->int:
     "Run the end-to-end demo into a folder."
     try: from vartransfer.demo import run_demo
     except ImportError as e: raise ImportError(f"the demo is not available in this installation ({e})") from None
+    check_output_dir(args.output)
     kwargs = dict(real=args.real, fraction=args.fraction, seed=args.seed, n_jobs=args.jobs, force=args.force,
                   progress=not args.quiet)
     if args.n_per_class is not None: kwargs['n_per_class'] = args.n_per_class

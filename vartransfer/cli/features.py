@@ -6,23 +6,27 @@
 __all__ = ['features_arguments', 'cmd_features', 'predict_arguments', 'cmd_predict']
 
 # %% ../../nbs/20b_cli_features.ipynb #ab1170cc
+import sys
 from pathlib import Path
 
-from .core import (_common, _item_id, MODEL_HELP, check_inputs, check_output, light_curve_items,
-                                  load_features, load_model, register_command, table_format, write_table)
+from .core import (_common, EXIT_CODES, MODEL_HELP, check_inputs, check_output, computed_or_fail,
+                                  light_curve_items, load_features, load_model, reader_options, register_command,
+                                  number, table_format, write_table)
 
 # %% ../../nbs/20b_cli_features.ipynb #272e8764
 def features_arguments(p):
-    p.add_argument('inputs', nargs='+', metavar='INPUT', help="light-curve files, folders, archives (.tar.gz) or LightCurves parquet")
+    p.add_argument('inputs', nargs='+', metavar='INPUT',
+                   help="light-curve files, folders (recursive), archives (.tar.gz, .zip) or LightCurves parquet")
     p.add_argument('-o', '--output', required=True, help="feature table: .parquet, .csv or .fits")
     p.add_argument('--work', help="folder of the resumable parts (default: <output>.parts)")
     p.add_argument('--keep-work', action='store_true', help="keep the parts folder when done")
-    p.add_argument('--chunk-size', type=int, default=200, help="light curves per part file (default 200)")
-    _common(p, jobs=1, limit=True, format=True)
+    p.add_argument('--chunk-size', type=number(int, 1), default=200, help="light curves per part file (default 200)")
+    _common(p, jobs=1, limit=True, reader=True)
 
 def _clear_work(work:Path):
     "Remove the part files of a work folder, and the folder if that empties it."
-    for f in work.glob('part-*.parquet'): f.unlink()
+    if not work.is_dir(): return
+    for f in [*work.glob('part-*.parquet'), *work.glob('part-*.tmp')]: f.unlink()
     if not any(work.iterdir()): work.rmdir()
 
 def cmd_features(args)->int:
@@ -30,31 +34,42 @@ def cmd_features(args)->int:
     out = check_output(args.output, args.force)
     table_format(out)
     check_inputs(*args.inputs)
-    from vartransfer.features import extract_features_batch
-    items = light_curve_items(args.inputs, args.limit, args.format)
     work = Path(args.work) if args.work else out.with_name(out.name + '.parts')
+    if work.exists() and not work.is_dir():
+        raise FileExistsError(f"{work}: a file is where the parts folder should go; move it away or pass --work FOLDER")
+    from vartransfer.features import extract_features_batch
+    reader = reader_options(args)
+    items = light_curve_items(args.inputs, args.limit, reader)
+    if args.force: _clear_work(work)          # --force recomputes: no part of an earlier run is reused
     if any(work.glob('part-*.parquet')): print(f"resuming from {work}")
-    df = extract_features_batch(items, n_jobs=args.jobs, output=work, chunk_size=args.chunk_size, progress=not args.quiet)
+    df = extract_features_batch(items, n_jobs=args.jobs, output=work, chunk_size=args.chunk_size, progress=not args.quiet,
+                                errors=args.errors, reader=reader, report=False)
     summary = df.attrs.get('summary', {})
-    df = df[df.index.isin({_item_id(it) for it in items})]
+    try: computed_or_fail(df)
+    except ValueError:
+        if not args.keep_work: _clear_work(work)
+        raise
     write_table(df, out, args.force)
     if not args.keep_work: _clear_work(work)
     print(f"wrote {len(df)} feature rows to {out}: {summary.get('computed', 0)} computed now, "
           f"{summary.get('skipped', 0)} resumed, {df['error'].notna().sum()} failed (see its 'error' column)")
 
-register_command('features', "compute the 16 UPSILoN features (and extras) of light curves", """\
+register_command('features', "compute the 16 UPSILoN features (and extras) of light curves", f"""\
   vartransfer features asas_training_set.tar.gz -o features.parquet --jobs 4
-  vartransfer features lightcurves/ -o features.csv        # a folder of files
+  vartransfer features lightcurves/ -o features.csv        # a folder of files, any formats, recursive
   vartransfer features curves.parquet -o features.fits     # a LightCurves parquet
-An interrupted run continues where it stopped when run again (parts in <output>.parts).""",
-                 features_arguments, cmd_features)
+  vartransfer features lc.txt -o f.csv --time 0 --mag 1 --err 2 --time-format mjd
+An interrupted run continues where it stopped when run again (parts in <output>.parts).
+Files that are no light curves (README, images) are skipped with a note; a star that fails is a
+row with its error, all failures summarised on stderr (--errors raise: stop at the first).
+{EXIT_CODES}""", features_arguments, cmd_features)
 
 # %% ../../nbs/20b_cli_features.ipynb #e08bd20b
 def predict_arguments(p):
     p.add_argument('inputs', nargs='+', metavar='INPUT', help="a feature table, or light curves (as for `features`)")
     p.add_argument('-o', '--output', required=True, help="predictions: .parquet, .csv or .fits")
     p.add_argument('-m', '--model', default='sim', help=MODEL_HELP + "; default sim")
-    _common(p, jobs=1, limit=True, format=True)
+    _common(p, jobs=1, limit=True, reader=True)
 
 def cmd_predict(args)->int:
     "Classes and class probabilities of each star."
@@ -62,14 +77,15 @@ def cmd_predict(args)->int:
     table_format(out)
     check_inputs(*args.inputs)
     model = load_model(args.model)
-    pred = model.predict(load_features(args.inputs, args.jobs, args.limit, args.format, not args.quiet))
+    pred = model.predict(load_features(args.inputs, args.jobs, args.limit, None, not args.quiet, args.errors, reader_options(args)))
     write_table(pred, out, args.force)
     counts = pred['class'].value_counts()
     print(f"predicted {counts.sum()} of {len(pred)} stars with model {args.model} -> {out}: "
           + ', '.join(f"{c} {n}" for c, n in counts.items()))
 
-register_command('predict', "classify stars: classes and probabilities", """\
+register_command('predict', "classify stars: classes and probabilities", f"""\
   vartransfer predict features.parquet -o predictions.csv
   vartransfer predict asas_training_set.tar.gz -o predictions.parquet --model genesis
-  vartransfer predict features.parquet -o predictions.csv --model my_model   # my_model.safetensors + .json""",
-                 predict_arguments, cmd_predict)
+  vartransfer predict features.parquet -o predictions.csv --model my_model   # my_model.safetensors + .json
+Light curves are read as by `features` (a failed star is a row with its error; --errors raise stops).
+{EXIT_CODES}""", predict_arguments, cmd_predict)
