@@ -85,6 +85,7 @@ def main(argv:list[str]|None=None)->int:
 def progress_lines(label:str,             # what every bar is labelled with, e.g. "vartransfer features"
                    every_pct:float=10,    # off a terminal: a line every this many percent ...
                    every_s:float=30,      # ... or this many seconds
+                   after_s:float=2,       # ... once the work has taken this long (short jobs print nothing)
                    tty:bool|None=None):   # is the output a terminal? (None: ask sys.stdout)
     "While active, fastprogress console bars are labelled; off a terminal they print plain lines on stderr."
     from fastprogress.fastprogress import ConsoleProgressBar, ProgressBar, format_time
@@ -93,13 +94,14 @@ def progress_lines(label:str,             # what every bar is labelled with, e.g
     def __init__(self, gen, total=None, display=True, leave=True, parent=None, master=None, txt_len=60):
         self.cols = min(os.get_terminal_size().columns if tty and sys.stdout.isatty() else 100, 160)
         self.length, self.max_len, self.prefix, self.fill = self.cols - txt_len, 0, label, '█'
-        self._last = (-every_pct, time.time())   # no glyph printed here: fastprogress's encoding probe left one in files
+        self._last, self._printed = (-every_pct, time.time()), False   # no glyph printed here: fastprogress's encoding probe left one in files
         ProgressBar.__init__(self, gen, total, display, leave, parent, master)
     def on_update(self, val, text):
         if not self.display or not self.total: return
         pct, now = 100 * val / self.total, time.time()
         if val < self.total and pct < self._last[0] + every_pct and now - self._last[1] < every_s: return
-        self._last = (pct, now)
+        if now - self.start_t < after_s and not (val >= self.total and self._printed): return
+        self._last, self._printed = (pct, now), True
         print(f"{label}: {val}/{self.total} ({pct:.0f}%) {format_time(now - self.start_t)}", file=sys.stderr, flush=True)
     def on_iter_end(self): ProgressBar.on_iter_end(self)
     if tty: ConsoleProgressBar.__init__ = __init__
