@@ -126,7 +126,7 @@ def real_data_checks(clf)->dict:
     "Zero-shot on ASAS-6 (cached benchmark features) and the EROS-2 test star."
     from vartransfer.evaluate import scores
     from vartransfer.datasets import fetch_file
-    from vartransfer.io import read_eros2
+    from vartransfer.io.photometry import read_eros2
     from vartransfer.transfer import TaxonomyClassifier
     out = {}
     lc = read_eros2(fetch_file('eros2_samples', 'lm0134l19756.time'))

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vartransfer.cli import COMMANDS, main, read_labels, read_table
+from vartransfer.cli.core import read_labels, read_table
+from vartransfer.cli.main import COMMANDS, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,7 +28,7 @@ def run(*argv):
 def run_process(*argv, env=None):
     "Run the installed `vartransfer` script (or the same entry point through python) in a subprocess."
     script = Path(sys.executable).with_name("vartransfer")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "import sys; from vartransfer.cli import main; sys.exit(main())"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "import sys; from vartransfer.cli.main import main; sys.exit(main())"]
     return subprocess.run(cmd + [str(a) for a in argv], capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -64,7 +65,7 @@ def asas(mirror, tmp_path_factory):
 def features(asas):
     "`vartransfer features` on the 60 stars, resuming a run interrupted after 10 of them."
     from vartransfer.features import extract_features_batch
-    from vartransfer.io import read_lightcurve
+    from vartransfer.io.read import read_lightcurve
     tmp = asas["tmp"]
     extract_features_batch(read_lightcurve(asas["tar"]).subset(asas["stars"][:10]), output=tmp / "f.parquet.parts", progress=False)
     code, out, err = run("features", asas["tar"], "-o", tmp / "f.parquet")
@@ -140,7 +141,7 @@ def test_bad_inputs(asas, features, tmp_path):
         (["transfer", f, "--labels", tmp_path / "nolabel.csv", "-o", tmp_path / "m"], "needs columns id,label"),
         (["transfer", f, "--labels", tmp_path / "strangers.csv", "-o", tmp_path / "m"], "none of its 2 labelled ids match the 60 stars"),
         (["evaluate", "sim", f, "--labels", tmp_path / "binary.csv"], "binary.csv"),
-        (["features", tmp_path / "garbage.parquet", "-o", tmp_path / "g.parquet"], "not a readable parquet file"),
+        (["features", tmp_path / "garbage.parquet", "-o", tmp_path / "g.parquet"], "garbage.parquet: cannot tell the light-curve format"),
         (["features", f, "-o", tmp_path / "g.parquet"], "a feature table, not light curves"),
         (["features", asas["tar"], "-o", tmp_path / "g.xlsx"], "unknown table format"),
         (["features", asas["tar"], "-o", f], "exists; pass --force"),
@@ -194,12 +195,12 @@ def test_simulate_folder_and_formats(asas, tmp_path):
         for m in [m for m in src if m.isfile()][:4]: (folder / Path(m.name).name).write_bytes(src.extractfile(m).read())
     (folder / "broken.dat").write_text("this is not a light curve\n")
     code, out, err = run("features", folder, "-o", tmp_path / "ff.csv", "--format", "asas_richards", "-q")
-    assert code == 0 and "skipped" in err and "broken.dat" in err, err   # read here: a warning, one line
-    assert len(read_table(tmp_path / "ff.csv")) == 4
+    assert code == 0 and "1 of 5 light curve(s) failed" in err and "broken.dat" in err, err   # a failed row, summarised
+    assert len(read_table(tmp_path / "ff.csv")) == 5
     code, out, err = run("features", folder, "-o", tmp_path / "ff2.csv", "-q", "--jobs", 1)
     assert code == 0, err
-    ff = read_table(tmp_path / "ff2.csv")    # read by the workers: the broken file is a failed row
-    assert len(ff) == 5 and ff.loc["broken", "error"] is not None and ff.drop("broken")["error"].isna().all()
+    ff = read_table(tmp_path / "ff2.csv")    # detected as no light curve at all: skipped with a note
+    assert len(ff) == 4 and ff["error"].isna().all() and "broken.dat" in err and "not a light curve" in err
 
 
 def test_fetch_mirror(mirror, tmp_path, monkeypatch):

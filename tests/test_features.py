@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vartransfer.features import (ALL_NAMES, FEATURE_NAMES, UPSILON_TIME_ORIGIN, compute_features, extract_features,
+from vartransfer.features import (ALL_NAMES, FEATURE_NAMES, OUTPUT_COLUMNS, UPSILON_TIME_ORIGIN, compute_features, extract_features,
                                   extract_features_batch, read_features)
-from vartransfer.io import read_asas_richards_tarball, read_eros2
+from vartransfer.io.asas import read_asas_richards_tarball
+from vartransfer.io.photometry import read_eros2
 from vartransfer.lightcurve import LightCurve, LightCurveError
 from vartransfer.periods import find_period, upsilon_grid
 
@@ -92,7 +93,7 @@ def test_batch_resume_and_failures(mirror, tmp_path):
     df = extract_features_batch(items, output=out, chunk_size=2, progress=False)
     assert len(list(out.glob('part-*.parquet'))) == 3
     assert df.attrs['summary'] == dict(total=6, computed=6, skipped=0, failed=1)
-    assert list(df.columns) == ['band'] + ALL_NAMES + ['error']
+    assert list(df.columns) == OUTPUT_COLUMNS and list(df.columns[1:len(ALL_NAMES) + 1]) == ALL_NAMES
     assert df.loc['flat', 'error'].startswith('LightCurveError') and df.loc['flat', FEATURE_NAMES].isna().all()
     assert df.drop(index='flat')['error'].isna().all()
     again = extract_features_batch(items, output=out, chunk_size=2, progress=False)
@@ -112,8 +113,8 @@ def test_errors(mirror):
         compute_features(lc.time, lc.mag[:-1], lc.err)
     with pytest.raises(ValueError, match='n_jobs must be >= 1'):
         extract_features_batch([lc], n_jobs=0)
-    with pytest.raises(ValueError, match='LightCurves parquet file'):
-        extract_features_batch('curves.csv')
+    with pytest.raises(ValueError, match="errors must be 'raise' or 'skip'"):
+        extract_features_batch([lc], errors='ignore')
 
 
 def test_batch_from_files(mirror, tmp_path):
@@ -122,6 +123,6 @@ def test_batch_from_files(mirror, tmp_path):
     df = extract_features_batch(files, output=out, progress=False)
     assert df.attrs['summary'] == dict(total=2, computed=2, skipped=0, failed=1)
     assert df.loc['lm0134l19756', 'period'] == pytest.approx(PUBLISHED['period'], rel=1e-6)
-    assert df.loc['missing', 'error'].startswith('FileNotFoundError')
-    again = extract_features_batch(files[:1], output=out, progress=False)   # a file is skipped by its stem
+    assert df.loc[str(files[1]), 'error'].startswith('FileNotFoundError')   # a file that fails: its path is the id
+    again = extract_features_batch(files[:1], output=out, progress=False)   # a file is skipped by its content
     assert again.attrs['summary'] == dict(total=1, computed=0, skipped=1, failed=0)

@@ -17,9 +17,12 @@ import pandas as pd
 import pytest
 from astropy.table import Table
 
-from vartransfer.io import (READERS, guess_format, read_asas_acvs, read_asas_richards, read_asas_richards_tarball,
-                            read_asassn, read_catalina, read_eros1_ramp, read_eros2, read_fits, read_gaia_epoch,
-                            read_hipparcos, read_lightcurve, read_macho, read_ogle, read_parquet, read_text, read_ztf)
+from vartransfer.io.asas import read_asas_acvs, read_asas_richards, read_asas_richards_tarball, read_asassn, read_catalina, read_hipparcos
+from vartransfer.io.core import READERS
+from vartransfer.io.photometry import read_eros1_ramp, read_eros2, read_macho, read_ogle
+from vartransfer.io.read import guess_format, read_lightcurve
+from vartransfer.io.tables import read_fits, read_parquet, read_text
+from vartransfer.io.ztf import read_gaia_epoch, read_ztf
 from vartransfer.lightcurve import LightCurveError, LightCurves
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -81,7 +84,7 @@ def test_format_guessing_on_mirror(mirror):
     assert guess_format(mirror / "eros2_samples" / "lm0134l19756.time") == "eros2"
     assert guess_format(mirror / "asas_richards2012" / "asas_training_set.tar.gz") == "asas_richards_tarball"
     assert guess_format(mirror / "eros1_ramp" / "test_varlength_features.csv.gz") == "eros1_ramp"
-    assert len(read_lightcurve(mirror / "eros2_samples" / "lm0134l19756.time")) == 294
+    assert len(read_lightcurve(mirror / "eros2_samples" / "lm0134l19756.time")[0]) == 294   # always a LightCurves
 
 
 # ---------------------------------------------------------------- fixtures (formats not in the mirror)
@@ -339,3 +342,137 @@ def test_unknown_format_and_missing_file(tmp_path):
         guess_format(tmp_path / "mystery.bin")
     assert {"ogle", "eros2", "eros1_ramp", "asas", "asas_richards", "asas_richards_tarball", "asassn", "ztf", "gaia",
             "hipparcos", "macho", "catalina", "text", "fits", "parquet"} <= set(READERS)
+
+
+# ---------------------------------------------------------------- issue 12: layouts as published, detection, failures
+
+from vartransfer.features import extract_features  # noqa: E402
+from vartransfer.io.core import NotALightCurve  # noqa: E402
+from vartransfer.io.read import read_archive  # noqa: E402
+from vartransfer.io.tables import read_table  # noqa: E402
+from vartransfer.io.ztf import read_alerce  # noqa: E402
+
+
+def test_ogle_by_name_and_generic_text_give_identical_features():
+    path = FIXTURES / "OGLE-LMC-CEP-0001.dat"
+    assert guess_format(path) == "ogle"
+    by_name = read_lightcurve(path)
+    generic = read_lightcurve(path, format="text", time_format="hjd-2450000")
+    assert (by_name[0].survey, by_name.bands, by_name[0].meta["time_shift"]) == ("OGLE", ["I"], 50_000.0)
+    np.testing.assert_array_equal(generic[0].time, by_name[0].time)
+    assert extract_features(generic[0]) == extract_features(by_name[0])
+    inferred = read_lightcurve(path, format="text")                 # values < 12,000: HJD-2450000 inferred, same times
+    np.testing.assert_array_equal(inferred[0].time, by_name[0].time)
+
+
+@pytest.mark.parametrize("name, fmt, keys", [
+    ("alerce_detections.csv", "alerce", 4), ("macho_photometry_header.csv", "macho", 4),
+    ("asassn_skypatrol_nofilter.csv", "asassn", 1), ("long_table.csv", "table", 4), ("sdss_s82_rrlyr_4099.dat", "table", 5)])
+def test_new_layouts_detected_and_read(name, fmt, keys):
+    assert guess_format(FIXTURES / name) == fmt
+    out = read_lightcurve(FIXTURES / name)
+    assert isinstance(out, LightCurves) and len(out) == keys and out.skipped == {}
+    for lc in out:
+        assert 40_000 < lc.time[0] < 70_000 and np.all(lc.err > 0) and np.all(np.abs(lc.mag) < 90)
+
+
+def test_alerce_prefers_corrected_magnitudes(tmp_path):
+    raw = pd.read_csv(FIXTURES / "alerce_detections.csv")
+    det = read_alerce(FIXTURES / "alerce_detections.csv")
+    assert det.meta["magnitudes"].to_dict() == {("ZTF18abtmwqf", "zg"): "magpsf_corr", ("ZTF18abtmwqf", "zr"): "magpsf_corr",
+                                                ("ZTF20acqgnyl", "zg"): "magpsf", ("ZTF20acqgnyl", "zr"): "magpsf"}
+    g = raw.query("oid == 'ZTF18abtmwqf' and fid == 1 and corrected").sort_values("mjd")
+    np.testing.assert_allclose(det["ZTF18abtmwqf", "zg"].mag, g["magpsf_corr"])
+    raw.to_parquet(tmp_path / "det.parquet")
+    assert guess_format(tmp_path / "det.parquet") == "alerce"
+    pd.testing.assert_frame_equal(read_lightcurve(tmp_path / "det.parquet").data, det.data)
+    pd.testing.assert_frame_equal(read_lightcurve(raw).data, det.data)
+
+
+def test_skip_lists_every_failure_and_raise_names_file_star_band(tmp_path):
+    raw = pd.read_csv(FIXTURES / "alerce_detections.csv")
+    keep = ~((raw.oid == "ZTF20acqgnyl") & (raw.fid == 2)) | (raw.index.isin(raw[(raw.oid == "ZTF20acqgnyl") & (raw.fid == 2)].index[:9]))
+    raw[keep].to_csv(tmp_path / "ztf.csv", index=False)                 # one band with 9 points
+    part = read_lightcurve(tmp_path / "ztf.csv", errors="skip")
+    assert len(part) == 3 and list(part.skipped) == ["ztf.csv:ZTF20acqgnyl (zr)"]
+    assert "9 valid point(s), need at least 10" in part.skipped["ztf.csv:ZTF20acqgnyl (zr)"]
+    with pytest.raises(LightCurveError, match=r"ztf\.csv: ZTF20acqgnyl \(zr\): 9 valid point\(s\)") as e:
+        read_lightcurve(tmp_path / "ztf.csv")
+    assert "\n" not in str(e.value)
+    raw[(raw.oid == "ZTF20acqgnyl") & (raw.fid == 2)].head(9).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(LightCurveError, match=r"bad\.csv: no valid light curve \(1 skipped: ZTF20acqgnyl \(zr\): .*9 valid point"):
+        read_lightcurve(tmp_path / "bad.csv", errors="skip")
+
+
+def test_not_a_light_curve(tmp_path):
+    files = {"README.txt": b"Our light curves.\nSee the paper.\n", "notes.md": b"# notes\n", ".DS_Store": b"\x00\x00\x00\x01Bud1",
+             "empty.csv": b"", "figure.png": b"\x89PNG\r\n\x1a\n\x00\x00", "paper.pdf": b"%PDF-1.4\n", "words.dat": b"no numbers here\nnone\n"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(NotALightCurve, match="not a light curve"):
+            read_lightcurve(tmp_path / name)
+
+
+def test_ambiguous_or_unknown_columns_are_refused_with_the_options(tmp_path):
+    macho = tmp_path / "macho_noname.csv"                     # MACHO-like names the reader does not know: never fieldid as time
+    macho.write_text("field,tile,seq,date,red,rerr\n" + "".join(f"13,5961,{i},{49000 + i}.5,-5.{i},0.02\n" for i in range(12)))
+    with pytest.raises(LightCurveError, match=r"macho_noname\.csv: cannot tell which column is the magnitude; "
+                                              r"columns \['field', 'tile', 'seq', 'date', 'red', 'rerr'\].*--time/--mag/--err.*--format"):
+        read_lightcurve(macho)
+    one = read_lightcurve(macho, time="date", mag="red", err="rerr", id="field", time_format="mjd")
+    assert (one.ids, len(one[0]), one[0].meta["columns"]) == (["13"], 12, {"time": "date", "mag": "red", "err": "rerr"})
+    both = tmp_path / "both.csv"
+    both.write_text("mjd,hjd,mag\n" + "".join(f"{55000 + i}.1,{2455000 + i}.6,{15 + np.sin(i):.3f}\n" for i in range(12)))
+    with pytest.raises(LightCurveError, match=r"cannot tell which column is the time: \['mjd', 'hjd'\] all could be"):
+        read_lightcurve(both)
+    s82 = tmp_path / "s82.dat"                                 # the wide table without its header: RA is not the time
+    s82.write_text("\n".join(l for l in (FIXTURES / "sdss_s82_rrlyr_4099.dat").read_text().splitlines() if not l.startswith("#")) + "\n")
+    with pytest.raises(LightCurveError, match=r"16 columns without names: cannot tell which is the time"):
+        read_lightcurve(s82)
+    wide = read_lightcurve(s82, time="1,4,7,10,13", mag="2,5,8,11,14", err="3,6,9,12,15", band="u,g,r,i,z")
+    assert wide.bands == ["g", "i", "r", "u", "z"] and wide.meta["sentinel_dropped"].sum() == 6
+    odd = tmp_path / "odd.txt"
+    odd.write_text("".join(f"{20000 + i} {15 + np.sin(i):.3f} 0.02\n" for i in range(12)))
+    with pytest.raises(LightCurveError, match=r"cannot tell the time convention .*--time-format"):
+        read_lightcurve(odd)
+    with pytest.raises(ValueError, match=r"format 'ztf' does not take time"):
+        read_lightcurve(FIXTURES / "ztf_irsa_lightcurve.csv", format="ztf", time_format="mjd")
+
+
+def test_truncated_and_bad_values_are_one_line_errors(tmp_path):
+    text = (FIXTURES / "catalina_multi.csv").read_text()
+    cut = tmp_path / "cut.csv"; cut.write_text(text[: len(text) - 25])                       # partial last row
+    gz = tmp_path / "cut.csv.gz"
+    import gzip
+    gz.write_bytes(gzip.compress(text.encode())[:300])                                       # truncated gzip
+    word = tmp_path / "word.csv"; word.write_text(text.replace("15.", "oops", 1))
+    for path, what in ((cut, r"cut\.csv: line \d+ has \d field\(s\), expected 7 \(truncated file\?\)"),
+                       (gz, r"cut\.csv\.gz: truncated or corrupt gzip data"),
+                       (word, r"word\.csv: column 'Mag', data row \d+: 'oops.*' is not a number")):
+        with pytest.raises(LightCurveError, match=what) as e:
+            read_lightcurve(path)
+        assert "\n" not in str(e.value)
+
+
+def test_archives_of_any_layout(tmp_path, mirror):
+    other = tmp_path / "ogle_set.tar.gz"                      # per-star .dat files, not the ASAS layout
+    with tarfile.open(other, "w:gz") as tf:
+        for i in range(3): tf.add(FIXTURES / "OGLE-LMC-CEP-0001.dat", arcname=f"phot/I/OGLE-LMC-CEP-000{i + 1}.dat")
+        tf.add(FIXTURES / "make_fixtures.py", arcname="phot/README.md")
+    assert guess_format(other) == "archive"
+    coll = read_lightcurve(other)
+    assert coll.ids == ["OGLE-LMC-CEP-0001", "OGLE-LMC-CEP-0002", "OGLE-LMC-CEP-0003"] and set(coll.meta["survey"]) == {"OGLE"}
+    assert list(coll.skipped) == ["phot/README.md"]
+    bad = tmp_path / "bad.zip"
+    import zipfile
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr("a/star.dat", "1 2 3 4\n5 6 7 8\n")
+        zf.writestr("b/cat.csv", (FIXTURES / "catalina_multi.csv").read_text())
+    with pytest.raises(LightCurveError, match=r"bad\.zip:a/star\.dat: 4 columns without names"):
+        read_archive(bad)
+    part = read_lightcurve(bad, errors="skip")
+    assert sorted(part.skipped) == ["a/star.dat", "b/cat.csv:1135052040473 (V)"] and len(part) == 2
+    import time
+    start = time.perf_counter()
+    asas = read_lightcurve(mirror / "asas_richards2012" / "asas_training_set.tar.gz")
+    assert len(asas) == 810 and time.perf_counter() - start < 10

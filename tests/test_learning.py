@@ -50,7 +50,7 @@ def test_genesis_reproduces_published_probability_from_published_features(genesi
 
 def test_genesis_reproduces_published_probability_from_raw_light_curve(genesis, mirror):
     from vartransfer.datasets import fetch_file
-    from vartransfer.io import read_eros2
+    from vartransfer.io.photometry import read_eros2
     lc = read_eros2(fetch_file('eros2_samples', 'lm0134l19756.time'))
     p = genesis.predict(lc).loc['lm0134l19756']
     assert p['class'] == 'RRL_ab'
@@ -139,7 +139,7 @@ def test_calibrate_varclassifier_returns_tempered_copy(genesis, asas):
 
 def test_simulated_source_is_shipped_and_predicts(mirror):
     from vartransfer.datasets import fetch_file
-    from vartransfer.io import read_eros2
+    from vartransfer.io.photometry import read_eros2
     from vartransfer.pretrained import pretrained_models, simulated_source
     assert 'sim_ogle3_eros2' in pretrained_models().index
     sim = simulated_source()

@@ -6,7 +6,8 @@ import textwrap
 import numpy as np
 
 from vartransfer.features import UPSILON_TIME_ORIGIN
-from vartransfer.io import read_asas_richards_tarball, read_eros2
+from vartransfer.io.asas import read_asas_richards_tarball
+from vartransfer.io.photometry import read_eros2
 from vartransfer.periods import find_period
 
 

@@ -1,0 +1,184 @@
+"The batch input policy (issues 12 and 13): every input kind, failures as rows, unique ids, resumes tied to inputs, Ctrl-C."
+import contextlib
+import gzip
+import io
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vartransfer.cli.core import read_table
+from vartransfer.cli.main import main
+from vartransfer.features import DROP_NAMES, FEATURE_NAMES, OUTPUT_COLUMNS, extract_features_batch, read_features
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def run(*argv):
+    "Run `vartransfer` in this process: (exit code, stdout, stderr)."
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def ogle(path, shift=0.0, n=None):
+    "An OGLE `.dat` light curve (HJD-2450000, mag, err) from the fixture, magnitudes shifted."
+    a = np.loadtxt(FIXTURES / "ogle_lmc_cep.dat")[:n] + [0, shift, 0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(path, a, fmt="%.5f")
+    return path
+
+
+def mixed_folder(d: Path) -> Path:
+    "Multi-star Catalina, ZTF (band zr cut to 9 points), ALeRCE, MACHO, OGLE .dat twice by name, a README, a truncated .csv.gz."
+    d.mkdir(parents=True)
+    cat = pd.read_csv(FIXTURES / "catalina_1001004012176.csv")
+    pd.concat([cat, cat.assign(MasterID=1001004099999, Mag=cat["Mag"] + 0.3)]).to_csv(d / "catalina.csv", index=False)
+    ztf = pd.read_csv(FIXTURES / "ztf_irsa_lightcurve.csv")
+    ztf.drop(ztf.index[ztf["filtercode"] == "zr"][9:]).to_csv(d / "ztf.csv", index=False)
+    (d / "macho.csv").write_bytes((FIXTURES / "macho_F_1.3441.csv").read_bytes())
+    (d / "alerce.csv").write_bytes((FIXTURES / "alerce_detections.csv").read_bytes())
+    ogle(d / "I" / "OGLE-LMC-CEP-0001.dat"); ogle(d / "V" / "OGLE-LMC-CEP-0001.dat", 0.4)
+    (d / "README.txt").write_text("Light curves for the paper.\n")
+    packed = gzip.compress((FIXTURES / "ogle_lmc_cep.dat").read_bytes())
+    (d / "cut.csv.gz").write_bytes(packed[: len(packed) // 2])
+    return d
+
+
+GOOD = [("1001004012176", "V"), ("1001004099999", "V"), ("1.3441.1214", "B"), ("1.3441.1214", "R"), ("1.3441.1520", "B"),
+        ("1.3441.1520", "R"), ("OGLE-LMC-CEP-0001", "I"), ("OGLE-LMC-CEP-0001", "V"), ("ztf", "zg"), ("ztf", "zi"),
+        ("ZTF18abtmwqf", "zg"), ("ZTF18abtmwqf", "zr"), ("ZTF20acqgnyl", "zg"), ("ZTF20acqgnyl", "zr")]
+
+
+def test_acceptance_folder(tmp_path):
+    folder = mixed_folder(tmp_path / "in")
+    code, out, err = run("features", folder, "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    f = read_table(tmp_path / "f.csv")
+    ok, bad = f[f["error"].isna()], f[f["error"].notna()]
+    assert sorted(zip(ok.index, ok["band"].fillna(""))) == sorted(GOOD)
+    assert ok[FEATURE_NAMES].notna().all().all()
+    assert sorted(zip(bad.index, bad["band"].fillna(""))) == [(str(folder / "cut.csv.gz"), ""), ("ztf", "zr")]
+    assert "need at least 10" in bad[bad["band"] == "zr"]["error"].iloc[0] and "truncated" in bad["error"].iloc[0]
+    assert "2 of 16 light curve(s) failed, by reason" in err and "README.txt: a README" in err
+    assert "Traceback" not in err   # OGLE's I/ and V/ folders name the bands: no id collision
+    assert "16 computed now, 0 resumed, 2 failed" in out
+    # --errors raise: the first failure, one line, exit 1, no output
+    code, out, err = run("features", folder, "-o", tmp_path / "g.csv", "-q", "--errors", "raise")
+    assert code == 1 and err.count("\n") == 1 and err.startswith("vartransfer features: error: "), err
+    assert ("cut.csv.gz" in err or "need at least 10" in err) and not (tmp_path / "g.csv").exists()
+    code, out, err = run("features", folder, "-o", tmp_path / "g.csv", "-q", "--errors", "raise")   # resumed: fails again
+    assert code == 1 and err.count("\n") == 1 and ("cut.csv.gz" in err or "need at least 10" in err), err
+    # predict reads the folder the same way: failed stars keep their error in the predictions
+    code, out, err = run("predict", folder / "I", folder / "cut.csv.gz", folder / "README.txt", "-o", tmp_path / "p.csv", "-q")
+    assert code == 0, err
+    p = read_table(tmp_path / "p.csv")
+    assert len(p) == 2 and p["class"].notna().sum() == 1 and "truncated" in p["error"].iloc[1] and "by reason" in err
+
+
+def test_nothing_computed_exit_1(tmp_path):
+    folder = mixed_folder(tmp_path / "in")
+    code, out, err = run("features", folder / "cut.csv.gz", "-o", tmp_path / "f.csv")
+    assert code == 1 and err.count("\n") == 1 and "no features computed" in err and "truncated" in err, err
+    code, out, err = run("features", folder / "README.txt", "-o", tmp_path / "f.csv")
+    assert code == 1 and "no light curves in" in err and "README" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_same_name_never_collides(tmp_path):
+    a, b = ogle(tmp_path / "a" / "star.dat"), ogle(tmp_path / "b" / "star.dat", 0.5, 25)
+    code, out, err = run("features", a, b, "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    f = read_table(tmp_path / "f.csv")
+    assert sorted(f.index) == ["star@a", "star@b"] and f.loc["star@b", "n_points"] == 25
+    code, out, err = run("features", tmp_path, "-o", tmp_path / "g.csv", "-q")   # the folder (f.csv ignored: a feature table)
+    assert code == 0, err
+    assert sorted(read_table(tmp_path / "g.csv").index) == ["star@a", "star@b"]
+    df = extract_features_batch([a, b], output=tmp_path / "parts", progress=False)
+    assert sorted(df.index) == ["star@a", "star@b"] and df["error"].isna().all()
+    assert sorted(read_features(tmp_path / "parts").index) == ["star@a", "star@b"]
+    assert list(df.columns) == OUTPUT_COLUMNS
+
+
+def test_resume_tied_to_input_and_force(tmp_path):
+    star = ogle(tmp_path / "in" / "star.dat")
+    df = extract_features_batch([star], output=tmp_path / "parts", progress=False)
+    assert df.loc["star", "n_points"] == 30
+    ogle(star, 0.0, 20)                                    # the file changes
+    again = extract_features_batch([star], output=tmp_path / "parts", progress=False)
+    assert again.attrs["summary"]["computed"] == 1 and again.loc["star", "n_points"] == 20
+    assert len(extract_features_batch([star], output=tmp_path / "parts", progress=False, min_period=0.5)) == 1
+    # CLI: kept parts of an older input are never returned; --force recomputes
+    out = tmp_path / "f.csv"
+    assert run("features", star, "-o", out, "-q", "--keep-work")[0] == 0
+    ogle(star, 0.0, 25)
+    code, o, err = run("features", star, "-o", out, "-q", "--force", "--keep-work")
+    assert code == 0 and "1 computed now, 0 resumed" in o, (o, err)
+    assert read_table(out).loc["star", "n_points"] == 25
+
+
+def test_drops_counted_and_reported(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 300, 200)); m = 15 + 0.3 * np.sin(2 * np.pi * t / 0.7) + rng.normal(0, 0.02, 200)
+    t[:20] = np.nan; t[50:52] = t[49]
+    np.savetxt(tmp_path / "drops.txt", np.c_[t, m, np.full(200, 0.02)], fmt="%.6f")
+    code, out, err = run("features", tmp_path / "drops.txt", "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    row = read_table(tmp_path / "f.csv").loc["drops"]
+    assert (row["nonfinite_dropped"], row["duplicate_dropped"], row["n_points"]) == (20, 2, 178)
+    assert "lost more than 5% of their points" in err and "20 nonfinite, 2 duplicate of 200 points" in err
+
+
+def test_parts_folder_is_a_file(tmp_path):
+    star = ogle(tmp_path / "star.dat")
+    (tmp_path / "f.csv.parts").write_text("in the way")
+    code, out, err = run("features", star, "-o", tmp_path / "f.csv")
+    assert code == 1 and err.count("\n") == 1 and "f.csv.parts: a file is where the parts folder should go" in err
+    assert "--work" in err
+    with pytest.raises(FileExistsError, match="a file is where the feature folder should go"):
+        extract_features_batch([star], output=tmp_path / "f.csv.parts", progress=False)
+
+
+def test_reader_options(tmp_path):
+    a = np.loadtxt(FIXTURES / "ogle_lmc_cep.dat")
+    np.savetxt(tmp_path / "cols.txt", np.c_[np.arange(len(a)), a[:, 2], a[:, 0], a[:, 1]], fmt="%.5f")   # n, err, time, mag
+    code, out, err = run("features", tmp_path / "cols.txt", "-o", tmp_path / "f.csv", "-q", "--format", "text",
+                         "--time", "2", "--mag", "3", "--err", "1", "--band", "I", "--id", "cep1")
+    assert code == 0, err
+    f = read_table(tmp_path / "f.csv")
+    ref = extract_features_batch([FIXTURES / "ogle_lmc_cep.dat"], progress=False, reader=dict(format="text"))
+    assert list(f.index) == ["cep1"] and f.loc["cep1", "band"] == "I"
+    assert np.allclose(f.loc["cep1", FEATURE_NAMES].to_numpy(float), ref[FEATURE_NAMES].iloc[0].to_numpy(float))
+
+
+def test_ctrl_c_stops_at_once(mirror, tmp_path):
+    "Ctrl-C twice (to the whole process group, as a terminal does) during --jobs 2: exit 130 at once, parts kept, resumable."
+    with tarfile.open(mirror / "asas_richards2012" / "asas_training_set.tar.gz") as src, tarfile.open(tmp_path / "a.tar.gz", "w:gz") as dst:
+        for m in [m for m in src if m.isfile()][:80]: dst.addfile(m, src.extractfile(m))
+    cmd = [sys.executable, "-c", "import sys; from vartransfer.cli.main import main; sys.exit(main())",
+           "features", str(tmp_path / "a.tar.gz"), "-o", str(tmp_path / "f.csv"), "--jobs", "2", "--chunk-size", "4", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    parts = tmp_path / "f.csv.parts"
+    deadline = time.monotonic() + 120
+    while not any(parts.glob("part-*.parquet")) and time.monotonic() < deadline and proc.poll() is None: time.sleep(0.1)
+    assert proc.poll() is None, proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT); time.sleep(0.3)
+    with contextlib.suppress(ProcessLookupError): os.killpg(proc.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    try: out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL); proc.communicate()
+        pytest.fail("features did not stop within 30 s of Ctrl-C")
+    assert proc.returncode in (130, -signal.SIGINT) and "Traceback" not in err, err   # 130, or killed by the second Ctrl-C
+    assert time.monotonic() - t0 < 15
+    done = read_features(parts)
+    assert len(done) >= 4 and done["error"].isna().all()
+    code, out, err = run("features", tmp_path / "a.tar.gz", "-o", tmp_path / "f.csv", "-q", "--limit", len(done))
+    assert code == 0 and f"0 computed now, {len(done)} resumed" in out, (out, err)
