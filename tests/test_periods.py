@@ -64,5 +64,5 @@ def test_two_million_points_under_4gb_address_space(tmp_path):
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
-    assert len(lines) == 2 and all(l.startswith('error: ') and 'more than max_frequencies' in l for l in lines), r.stdout
+    assert len(lines) == 2 and all(x.startswith('error: ') and 'more than max_frequencies' in x for x in lines), r.stdout
     assert lines[1].startswith('error: light curve huge: the period grid has 300,000,000 frequencies'), lines[1]
