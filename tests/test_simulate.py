@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from vartransfer.lightcurve import LightCurve, LightCurves
-from vartransfer.simulate import SIMULATED_DATASETS, SURVEYS, get_survey, observation_times, simulate, simulate_star
+from vartransfer.datasets import SIMULATED_DATASETS
+from vartransfer.simulate import SURVEYS, get_survey, observation_times, simulate, simulate_star
 from vartransfer.stars import BANDS, OGLE_CLASSES, band_magnitude, draw_star, ogle3_catalogue, star_light
 from vartransfer.taxonomy import UPSILONT_CLASSES, superclass_of
 
