@@ -192,7 +192,7 @@ def extract_features(lc:LightCurve,  # a validated light curve
 
 # %% ../nbs/03_features.ipynb #d2fa2af7
 _PART_GLOB = 'part-*.parquet'
-DROP_NAMES = ['nonfinite_dropped', 'duplicate_dropped', 'sentinel_dropped', 'implausible_dropped',  # points cleaning dropped, per star
+DROP_NAMES = ['nonfinite_dropped', 'duplicate_dropped', 'sentinel_dropped', 'mag_range_dropped',  # points cleaning dropped, per star
               'other_dropped']   # the reader's own rules (flags, upper limits, missing values): not in the report
 DROP_REPORT_FRACTION = 0.05   # the batch summary names stars that lost more than this fraction of their points
 OUTPUT_COLUMNS = ['band'] + ALL_NAMES + DROP_NAMES + ['source', 'error']   # after the `id` index
