@@ -127,13 +127,13 @@ def test_resume_tied_to_input_and_force(tmp_path):
 def test_drops_counted_and_reported(tmp_path):
     rng = np.random.default_rng(0)
     t = np.sort(rng.uniform(0, 300, 200)); m = 15 + 0.3 * np.sin(2 * np.pi * t / 0.7) + rng.normal(0, 0.02, 200)
-    t[:20] = np.nan; t[50:52] = t[49]
+    t[:20] = np.nan; t[50:52] = t[49]; m[100] = 1e30
     np.savetxt(tmp_path / "drops.txt", np.c_[t, m, np.full(200, 0.02)], fmt="%.6f")
     code, out, err = run("features", tmp_path / "drops.txt", "-o", tmp_path / "f.csv", "-q")
     assert code == 0, err
     row = read_table(tmp_path / "f.csv").loc["drops"]
-    assert (row["nonfinite_dropped"], row["duplicate_dropped"], row["n_points"]) == (20, 2, 178)
-    assert "lost more than 5% of their points" in err and "20 nonfinite, 2 duplicate of 200 points" in err
+    assert (row["nonfinite_dropped"], row["duplicate_dropped"], row["mag_range_dropped"], row["n_points"]) == (20, 2, 1, 177)
+    assert "lost more than 5% of their points" in err and "20 nonfinite, 2 duplicate, 1 mag_range of 200 points" in err
 
 
 def test_parts_folder_is_a_file(tmp_path):

@@ -141,7 +141,7 @@ def test_bad_inputs(asas, features, tmp_path):
         (["transfer", f, "--labels", tmp_path / "nolabel.csv", "-o", tmp_path / "m"], "needs columns id,label"),
         (["transfer", f, "--labels", tmp_path / "strangers.csv", "-o", tmp_path / "m"], "none of its 2 labelled ids match the 60 stars"),
         (["evaluate", "sim", f, "--labels", tmp_path / "binary.csv"], "binary.csv"),
-        (["features", tmp_path / "garbage.parquet", "-o", tmp_path / "g.parquet"], "garbage.parquet: cannot tell the light-curve format"),
+        (["features", tmp_path / "garbage.parquet", "-o", tmp_path / "g.parquet"], "not a readable parquet file"),
         (["features", f, "-o", tmp_path / "g.parquet"], "a feature table, not light curves"),
         (["features", asas["tar"], "-o", tmp_path / "g.xlsx"], "unknown table format"),
         (["features", asas["tar"], "-o", f], "exists; pass --force"),

@@ -184,6 +184,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'vartransfer.features._Task.__repr__': ('features.html#_task.__repr__', 'vartransfer/features.py'),
                                       'vartransfer.features._check_reader': ('features.html#_check_reader', 'vartransfer/features.py'),
                                       'vartransfer.features._curve_row': ('features.html#_curve_row', 'vartransfer/features.py'),
+                                      'vartransfer.features._died': ('features.html#_died', 'vartransfer/features.py'),
                                       'vartransfer.features._done_tasks': ('features.html#_done_tasks', 'vartransfer/features.py'),
                                       'vartransfer.features._drops': ('features.html#_drops', 'vartransfer/features.py'),
                                       'vartransfer.features._expand': ('features.html#_expand', 'vartransfer/features.py'),

@@ -192,7 +192,7 @@ def extract_features(lc:LightCurve,  # a validated light curve
 
 # %% ../nbs/03_features.ipynb #d2fa2af7
 _PART_GLOB = 'part-*.parquet'
-DROP_NAMES = ['nonfinite_dropped', 'duplicate_dropped', 'sentinel_dropped', 'implausible_dropped',  # points cleaning dropped, per star
+DROP_NAMES = ['nonfinite_dropped', 'duplicate_dropped', 'sentinel_dropped', 'mag_range_dropped',  # points cleaning dropped, per star
               'other_dropped']   # the reader's own rules (flags, upper limits, missing values): not in the report
 DROP_REPORT_FRACTION = 0.05   # the batch summary names stars that lost more than this fraction of their points
 OUTPUT_COLUMNS = ['band'] + ALL_NAMES + DROP_NAMES + ['source', 'error']   # after the `id` index
@@ -500,20 +500,27 @@ def _stop(pool:ProcessPoolExecutor):
         if p.is_alive(): p.kill()
     for p in procs: p.join(5)
 
-def _results(pool, work, todo:list):
-    "(position, result) of each task, in completion order; a task whose worker died gets a failure."
-    if pool is None:
+def _died(t:_Task)->tuple:
+    "The result of a task whose worker process died twice."
+    ident = (str(t.obj.id), t.obj.band or '') if t.kind == 'curve' else (t.id or t.source, t.band)
+    where = f"{t.source}: " if t.source and t.source != ident[0] else ""
+    return ([_row(ident, None, f"BrokenProcessPool: {where}{ident[0]}" + (f" ({ident[1]})" if ident[1] else "")
+                  + ": the worker process died (killed, out of memory?)", t.source)], None, [])
+
+def _results(pools:list, make_pool, work, todo:list):
+    "(position, result) of each task, in completion order (`pools` empty: in this process). When a worker dies, the unfinished tasks run again one at a time in a new pool: only one that kills its worker again fails."
+    if not pools:
         for i, (_, t) in enumerate(todo): yield i, work(t)
         return
-    futures = {pool.submit(work, t): i for i, (_, t) in enumerate(todo)}
+    futures = {pools[0].submit(work, t): i for i, (_, t) in enumerate(todo)}
+    lost = []
     for f in as_completed(futures):
-        i = futures[f]
-        try: yield i, f.result()
-        except BrokenProcessPool:
-            t = todo[i][1]
-            ident = (t.obj.id, t.obj.band or '') if t.kind == 'curve' else (t.id or t.source, t.band)
-            yield i, ([_row(ident, None, f"BrokenProcessPool: {t.source or ident[0]}: the worker process died "
-                            "(killed, out of memory?)", t.source)], None, [])
+        try: yield futures[f], f.result()
+        except BrokenProcessPool: lost.append(futures[f])
+    for i in sorted(lost):
+        if getattr(pools[0], '_broken', False): pools[0].shutdown(wait=False); pools[0] = make_pool()
+        try: yield i, pools[0].submit(work, todo[i][1]).result()
+        except BrokenProcessPool: yield i, _died(todo[i][1])
 
 # %% ../nbs/03_features.ipynb #b47c1a02
 def extract_features_batch(curves,                  # LightCurve(s), files, folders, archives, LightCurves parquet, or an iterable of these
@@ -547,7 +554,8 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
     work = partial(module._run_task, ctx=dict(reader=reader, features=dict(kwargs, nthreads=kwargs.get('nthreads', 1))))
     bar = progress_bar(range(total), leave=False) if progress and total else None
     if bar is not None: bar.update(0)
-    summary, rows, keys, notes, cache, seen, pool = dict(total=0, computed=0, skipped=0, failed=0), [], {}, [], {}, 0, None
+    summary, rows, keys, notes, cache, seen, pools = dict(total=0, computed=0, skipped=0, failed=0), [], {}, [], {}, 0, []
+    def make_pool(): return ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn'), initializer=module._ignore_sigint)
     try:
         while True:
             chunk = list(islice(tasks, chunk_size))
@@ -558,11 +566,10 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
             todo = [(k, t) for k, t in keyed if k not in done]
             summary['skipped'] += sum(done[k] for k, _ in keyed if k in done)
             seen += len(chunk) - len(todo)
-            if pool is None and n_jobs > 1 and todo:
-                pool = ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn'), initializer=module._ignore_sigint)
+            if not pools and n_jobs > 1 and todo: pools.append(make_pool())
             got = {}
             try:
-                for i, (new, note, warned) in _results(pool, work, todo):
+                for i, (new, note, warned) in _results(pools, make_pool, work, todo):
                     got[i] = [dict(r, task=todo[i][0]) for r in new]
                     if note: notes.append(note)
                     for w in warned: warnings.warn(w)
@@ -576,12 +583,11 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
                 summary['failed'] += sum(r['error'] is not None for r in new)
                 if out is not None and new: _write_part(out, new)
                 elif out is None: rows.extend(new)
-            if pool is not None and getattr(pool, '_broken', False): pool.shutdown(wait=False); pool = None
     except BaseException:
-        if pool is not None: _stop(pool); pool = None
+        if pools: _stop(pools.pop())
         raise
     finally:
-        if pool is not None: pool.shutdown(wait=True)
+        if pools: pools.pop().shutdown(wait=True)
         if bar is not None: bar.on_iter_end()
     flat = _read_parts(out) if out is not None else pd.DataFrame(rows, columns=['id'] + OUTPUT_COLUMNS + ['task'])
     flat = flat[flat['task'].isin(keys)]
