@@ -37,13 +37,14 @@ def ogle(path, shift=0.0, n=None):
 
 
 def mixed_folder(d: Path) -> Path:
-    "Multi-star Catalina, ZTF (band zr cut to 9 points), MACHO, OGLE .dat twice by name, a README, a truncated .csv.gz."
+    "Multi-star Catalina, ZTF (band zr cut to 9 points), ALeRCE, MACHO, OGLE .dat twice by name, a README, a truncated .csv.gz."
     d.mkdir(parents=True)
     cat = pd.read_csv(FIXTURES / "catalina_1001004012176.csv")
     pd.concat([cat, cat.assign(MasterID=1001004099999, Mag=cat["Mag"] + 0.3)]).to_csv(d / "catalina.csv", index=False)
     ztf = pd.read_csv(FIXTURES / "ztf_irsa_lightcurve.csv")
     ztf.drop(ztf.index[ztf["filtercode"] == "zr"][9:]).to_csv(d / "ztf.csv", index=False)
     (d / "macho.csv").write_bytes((FIXTURES / "macho_F_1.3441.csv").read_bytes())
+    (d / "alerce.csv").write_bytes((FIXTURES / "alerce_detections.csv").read_bytes())
     ogle(d / "I" / "OGLE-LMC-CEP-0001.dat"); ogle(d / "V" / "OGLE-LMC-CEP-0001.dat", 0.4)
     (d / "README.txt").write_text("Light curves for the paper.\n")
     packed = gzip.compress((FIXTURES / "ogle_lmc_cep.dat").read_bytes())
@@ -52,7 +53,8 @@ def mixed_folder(d: Path) -> Path:
 
 
 GOOD = [("1001004012176", "V"), ("1001004099999", "V"), ("1.3441.1214", "B"), ("1.3441.1214", "R"), ("1.3441.1520", "B"),
-        ("1.3441.1520", "R"), ("OGLE-LMC-CEP-0001", "I"), ("OGLE-LMC-CEP-0001", "V"), ("ztf", "zg"), ("ztf", "zi")]
+        ("1.3441.1520", "R"), ("OGLE-LMC-CEP-0001", "I"), ("OGLE-LMC-CEP-0001", "V"), ("ztf", "zg"), ("ztf", "zi"),
+        ("ZTF18abtmwqf", "zg"), ("ZTF18abtmwqf", "zr"), ("ZTF20acqgnyl", "zg"), ("ZTF20acqgnyl", "zr")]
 
 
 def test_acceptance_folder(tmp_path):
@@ -65,13 +67,15 @@ def test_acceptance_folder(tmp_path):
     assert ok[FEATURE_NAMES].notna().all().all()
     assert sorted(zip(bad.index, bad["band"].fillna(""))) == [(str(folder / "cut.csv.gz"), ""), ("ztf", "zr")]
     assert "need at least 10" in bad[bad["band"] == "zr"]["error"].iloc[0] and "truncated" in bad["error"].iloc[0]
-    assert "2 of 12 light curve(s) failed, by reason" in err and "README.txt: a README" in err
+    assert "2 of 16 light curve(s) failed, by reason" in err and "README.txt: a README" in err
     assert "Traceback" not in err   # OGLE's I/ and V/ folders name the bands: no id collision
-    assert "12 computed now, 0 resumed, 2 failed" in out
+    assert "16 computed now, 0 resumed, 2 failed" in out
     # --errors raise: the first failure, one line, exit 1, no output
     code, out, err = run("features", folder, "-o", tmp_path / "g.csv", "-q", "--errors", "raise")
     assert code == 1 and err.count("\n") == 1 and err.startswith("vartransfer features: error: "), err
     assert ("cut.csv.gz" in err or "need at least 10" in err) and not (tmp_path / "g.csv").exists()
+    code, out, err = run("features", folder, "-o", tmp_path / "g.csv", "-q", "--errors", "raise")   # resumed: fails again
+    assert code == 1 and err.count("\n") == 1 and ("cut.csv.gz" in err or "need at least 10" in err), err
     # predict reads the folder the same way: failed stars keep their error in the predictions
     code, out, err = run("predict", folder / "I", folder / "cut.csv.gz", folder / "README.txt", "-o", tmp_path / "p.csv", "-q")
     assert code == 0, err

@@ -192,7 +192,8 @@ def extract_features(lc:LightCurve,  # a validated light curve
 
 # %% ../nbs/03_features.ipynb #d2fa2af7
 _PART_GLOB = 'part-*.parquet'
-DROP_NAMES = ['nonfinite_dropped', 'duplicate_dropped', 'sentinel_dropped', 'implausible_dropped']  # points cleaning dropped, per star
+DROP_NAMES = ['nonfinite_dropped', 'duplicate_dropped', 'sentinel_dropped', 'implausible_dropped',  # points cleaning dropped, per star
+              'other_dropped']   # the reader's own rules (flags, upper limits, missing values): not in the report
 DROP_REPORT_FRACTION = 0.05   # the batch summary names stars that lost more than this fraction of their points
 OUTPUT_COLUMNS = ['band'] + ALL_NAMES + DROP_NAMES + ['source', 'error']   # after the `id` index
 
@@ -206,10 +207,13 @@ def _row(key:tuple, feats:dict|None, error:str|None, source:str='', drops:dict|N
 
 def _drops(lc:LightCurve)->dict:
     "Points dropped by cleaning, by kind: the curve's report plus counts carried in its metadata (collections)."
-    out = {}
-    for k in DROP_NAMES:
-        try: out[k] = int(lc.report.get(k, 0)) + int(lc.meta.get(k) or 0)
-        except (TypeError, ValueError): out[k] = int(lc.report.get(k, 0))
+    out = dict.fromkeys(DROP_NAMES, 0)
+    for counts in (lc.report, lc.meta):
+        for k, v in counts.items():
+            if not k.endswith('_dropped'): continue
+            try: n = int(v or 0)
+            except (TypeError, ValueError): continue
+            out[k if k in DROP_NAMES else 'other_dropped'] += n
     return out
 
 def _message(e:BaseException, source:str)->str:
@@ -538,7 +542,7 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
         if out.exists() and not out.is_dir():
             raise FileExistsError(f"{out}: a file is where the feature folder should go; move it away or give another folder")
         out.mkdir(parents=True, exist_ok=True)
-        done = _done_tasks(out, retry_failed)
+        done = _done_tasks(out, retry_failed or errors == 'raise')   # raise: a failure kept from before fails again
     options = repr(sorted((k, repr(v)) for k, v in {**kwargs, 'reader': reader}.items() if k not in ('nthreads', 'backend')))
     work = partial(module._run_task, ctx=dict(reader=reader, features=dict(kwargs, nthreads=kwargs.get('nthreads', 1))))
     bar = progress_bar(range(total), leave=False) if progress and total else None
@@ -614,14 +618,15 @@ def batch_report(df:pd.DataFrame,   # the output of `extract_features_batch`
         for reason, idx in sorted(groups, key=lambda g: -len(g[1])):
             first = failed.iloc[idx.to_numpy()[:examples]]
             lines.append(f"  {len(idx)} x {reason}: e.g. " + '; '.join(first['error'].str.replace(r'^\w+: ', '', regex=True)))
-    dropped = df[DROP_NAMES].fillna(0).to_numpy().sum(1)
+    reported = [k for k in DROP_NAMES if k != 'other_dropped']
+    dropped = df[reported].fillna(0).to_numpy().sum(1)
     raw = df['n_points'].to_numpy() + dropped
     many = np.flatnonzero((dropped > DROP_REPORT_FRACTION * raw) & df['error'].isna().to_numpy())
     if len(many):
         shown = []
         for j in many[:examples]:
             r = df.iloc[j]
-            what = ', '.join(f"{int(r[k])} {k.removesuffix('_dropped')}" for k in DROP_NAMES if r[k] > 0)
+            what = ', '.join(f"{int(r[k])} {k.removesuffix('_dropped')}" for k in reported if r[k] > 0)
             shown.append(f"{df.index[j]}" + (f" ({r['band']})" if r['band'] else '') + f": {what} of {int(raw[j])} points")
         lines.append(f"features: {len(many)} light curve(s) lost more than {DROP_REPORT_FRACTION:.0%} of their points in "
                      f"cleaning (see the *_dropped columns), e.g. " + '; '.join(shown))

@@ -137,7 +137,7 @@ class StopNonFinite(Callback):
     order = -10   # before the recorder and progress bars
     def after_loss(self):
         if self.learn.loss.isfinite().all() or self._finding(): return
-        raise NonFiniteError(f"training diverged: the loss is {float(self.learn.loss.float().mean())} at epoch "
+        raise NonFiniteError(f"training diverged: the loss is {float(self.learn.loss.detach().float().mean())} at epoch "
                              f"{self.epoch + 1}, batch {self.iter + 1} (learning rate {self.opt.hypers[-1]['lr']:.3g}); "
                              "lower the learning rate; nothing was saved")
     def after_fit(self):

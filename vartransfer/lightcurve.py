@@ -268,9 +268,14 @@ def _curve(self:LightCurves, i:int)->LightCurve:
     lo, hi = self._bounds[i], self._bounds[i + 1]
     (id_, band), row = self.meta.index[i], self.meta.iloc[i]
     extra = {k: v for k, v in row.items() if k != 'survey' and not (np.isscalar(v) and pd.isna(v))}
-    return LightCurve(self.data['time'].to_numpy()[lo:hi], self.data['mag'].to_numpy()[lo:hi],
-                      self.data['err'].to_numpy()[lo:hi], id=id_, band=band or None,
-                      survey=None if pd.isna(row['survey']) else row['survey'], meta=extra, validate=False)
+    t, m = self.data['time'].to_numpy()[lo:hi], self.data['mag'].to_numpy()[lo:hi]
+    lc = LightCurve(t, m, self.data['err'].to_numpy()[lo:hi], id=id_, band=band or None,
+                    survey=None if pd.isna(row['survey']) else row['survey'], meta=extra, validate=False)
+    nonfinite = ~(np.isfinite(t) & np.isfinite(m))   # a long table read from a file was never cleaned: the
+    out = ~nonfinite & ((m < MAG_RANGE[0]) | (m > MAG_RANGE[1]))   # impossible values go, counted in the report
+    if nonfinite.any() or out.any():
+        lc = lc._subset(~(nonfinite | out), nonfinite_dropped=int(nonfinite.sum()), mag_range_dropped=int(out.sum()))
+    return lc
 
 @patch
 def __getitem__(self:LightCurves, key)->LightCurve:

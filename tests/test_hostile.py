@@ -1,0 +1,306 @@
+"Hostile inputs (issue 13): damaged model files, diverging training, out-of-range options, unwritable outputs, cut tables and downloads."
+import contextlib
+import gzip
+import http.server
+import io
+import json
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from vartransfer.cli.core import build_parser, write_table
+from vartransfer.cli.main import main
+from vartransfer.features import FEATURE_NAMES
+from vartransfer.lightcurve import LightCurve, LightCurveError, LightCurves
+
+
+def run(*argv):
+    "Run `vartransfer` in this process: (exit code, stdout, stderr)."
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_one_line_error(code, err, contains):
+    assert code == 1, err
+    assert err.count("\n") == 1 and ": error: " in err and "Traceback" not in err, err
+    for c in [contains] if isinstance(contains, str) else contains: assert c in err, err
+
+
+def read_only_folder(tmp_path) -> Path:
+    "A folder no file can be created in (root writes into chmod-ed folders, so then /sys)."
+    if os.geteuid() == 0:
+        if not Path("/sys").is_dir(): pytest.skip("running as root without /sys")
+        return Path("/sys")
+    ro = tmp_path / "ro"; ro.mkdir(); ro.chmod(0o555)
+    return ro
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    "A feature table of 12 stars (random, finite), labels of two classes, and the shipped `sim` model saved as files."
+    tmp = tmp_path_factory.mktemp("hostile")
+    rng = np.random.default_rng(0)
+    ft = pd.DataFrame(rng.uniform(0.1, 2, size=(12, 16)), columns=FEATURE_NAMES,
+                      index=pd.Index([f"s{i:02d}" for i in range(12)], name="id"))
+    write_table(ft, tmp / "ft.parquet"); write_table(ft, tmp / "ft.csv")
+    pd.DataFrame({"id": ft.index, "label": ["RRL", "EB"] * 6}).to_csv(tmp / "labels.csv", index=False)
+    from vartransfer.pretrained import simulated_source
+    clf = simulated_source()
+    clf.save(tmp / "good")
+    return dict(tmp=tmp, ft=ft, clf=clf, config=json.loads((tmp / "good.json").read_text()),
+                weights=(tmp / "good.safetensors").read_bytes())
+
+
+# --- model files -------------------------------------------------------------------------------------
+
+def _damaged(data, name, weights=None, config=None, text=None, encoding="utf-8"):
+    "A model stem `name` in data's folder with the given weights bytes and JSON (text, or config without its sha256)."
+    stem = data["tmp"] / name
+    stem.with_suffix(".safetensors").write_bytes(data["weights"] if weights is None else weights)
+    if text is None:
+        config = {k: v for k, v in (config or data["config"]).items() if k != "weights_sha256"}
+        text = json.dumps(config)
+    stem.with_suffix(".json").write_text(text, encoding=encoding)
+    return stem
+
+
+def _six_classes(data):
+    c = data["config"]
+    return {**c, "classes": c["classes"][:20], "architecture": {**c["architecture"], "n_out": 20}}
+
+
+MODEL_CASES = {
+    "truncated_weights": (lambda d: _damaged(d, "m1", weights=d["weights"][: len(d["weights"]) // 2]),
+                          "m1.safetensors: not a readable safetensors file"),
+    "garbage_weights": (lambda d: _damaged(d, "m2", weights=os.urandom(4096)), "m2.safetensors: not a readable safetensors"),
+    "pickle_weights": (lambda d: _damaged(d, "m3", weights=pickle.dumps({"fc1.weight": [1.0]})), "m3.safetensors: not a readable"),
+    "json_list": (lambda d: _damaged(d, "m4", text="[1, 2, 3]"), "m4.json: a model JSON is an object, this file holds list"),
+    "json_null": (lambda d: _damaged(d, "m5", text="null"), "m5.json: a model JSON is an object"),
+    "json_truncated": (lambda d: _damaged(d, "m6", text=json.dumps(d["config"])[:300]), "m6.json: not valid JSON"),
+    "json_utf16": (lambda d: _damaged(d, "m7", text=json.dumps(d["config"]), encoding="utf-16"), "m7.json: not UTF-8 text"),
+    "no_transform": (lambda d: _damaged(d, "m8", config={k: v for k, v in d["config"].items() if k != "transform"}),
+                     "m8.json: missing key 'transform'"),
+    "arch_vs_weights": (lambda d: _damaged(d, "m9", config=_six_classes(d)), "m9.safetensors: weights do not fit the JSON's architecture"),
+    "temperature_hot": (lambda d: _damaged(d, "m10", config={**d["config"], "temperature": "hot"}),
+                        "m10.json: 'temperature' must be a number > 0"),
+}
+
+
+@pytest.mark.parametrize("case", list(MODEL_CASES))
+def test_damaged_model_is_one_line(data, case):
+    make, message = MODEL_CASES[case]
+    stem = make(data)
+    code, out, err = run("predict", data["tmp"] / "ft.parquet", "-m", stem, "-o", data["tmp"] / f"p-{case}.csv", "-q")
+    assert_one_line_error(code, err, message)
+    code, out, err = run("evaluate", stem, data["tmp"] / "ft.parquet", "--labels", data["tmp"] / "labels.csv", "-q")
+    assert_one_line_error(code, err, message)
+    from vartransfer.model import ModelFileError, VarClassifier
+    with pytest.raises(ModelFileError, match=message.split(": ", 1)[1][:20]): VarClassifier.load(stem)
+
+
+def test_nonfinite_weights_never_saved_nor_used(data, tmp_path):
+    from safetensors.torch import save_file
+    from vartransfer.model import VarClassifier
+    clf = data["clf"]
+    state = {k: v.clone() for k, v in clf.net.state_dict().items()}
+    state["fc2.weight"][0, 0] = float("nan")
+    stem = _damaged(data, "nan")
+    save_file(state, str(stem.with_suffix(".safetensors")))
+    code, out, err = run("predict", data["tmp"] / "ft.parquet", "-m", stem, "-o", tmp_path / "p.csv", "-q")
+    assert_one_line_error(code, err, "non-finite weights in ['fc2.weight']")
+    assert not (tmp_path / "p.csv").exists()
+    bad = VarClassifier.load(data["tmp"] / "good")
+    with torch.no_grad(): bad.net.fc1.bias[0] = float("inf")
+    with pytest.raises(ValueError, match="non-finite weights"): bad.save(tmp_path / "bad")
+    assert not (tmp_path / "bad.json").exists()
+    with pytest.raises(ValueError, match="weights are non-finite"): bad.predict(data["ft"])
+
+
+@pytest.mark.parametrize("lr", [float("nan"), 1e30])
+def test_diverging_training_stops_with_an_error(data, lr):
+    from vartransfer.learner import NonFiniteError
+    from vartransfer.transfer import train_scratch
+    labels = pd.Series(["RRL", "EB"] * 6, index=data["ft"].index)
+    with pytest.raises(NonFiniteError, match="training diverged"):
+        train_scratch(data["ft"], labels, epochs=3, lr=lr, seed=0)
+
+
+# --- options and outputs ---------------------------------------------------------------------------
+
+BAD_OPTIONS = [
+    ["train", "f", "--labels", "l", "-o", "m", "--epochs", "0"],
+    ["train", "f", "--labels", "l", "-o", "m", "--lr", "nan"],
+    ["train", "f", "--labels", "l", "-o", "m", "--lr", "1e6"],
+    ["train", "f", "--labels", "l", "-o", "m", "--valid-pct", "1.5"],
+    ["train", "f", "--labels", "l", "-o", "m", "--widths", "64,-1"],
+    ["train", "f", "--labels", "l", "-o", "m", "--seed", "-1"],
+    ["transfer", "f", "--labels", "l", "-o", "m", "--epochs", "-3"],
+    ["transfer", "f", "--labels", "l", "-o", "m", "--head-epochs", "-1"],
+    ["predict", "f", "-o", "p.csv", "--limit", "-1"],
+    ["predict", "f", "-o", "p.csv", "--jobs", "0"],
+    ["evaluate", "sim", "f", "--labels", "l", "--jobs", "-2"],
+    ["simulate", "ASAS", "-o", "s.parquet", "-n", "0"],
+    ["demo", "--fraction", "0"],
+    ["demo", "--fraction", "inf"],
+    ["demo", "--n-seeds", "0"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_OPTIONS, ids=[" ".join(a[:1] + a[-2:]) for a in BAD_OPTIONS])
+def test_numeric_options_have_ranges(argv):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as e: build_parser().parse_args(argv)
+    assert e.value.code == 2 and "give " in err.getvalue()
+
+
+def test_transfer_into_read_only_folder_fails_before_training(data, tmp_path):
+    ro = read_only_folder(tmp_path)
+    code, out, err = run("transfer", data["tmp"] / "ft.parquet", "--labels", data["tmp"] / "labels.csv", "-o", ro / "model",
+                         "--head-epochs", 1, "--epochs", 1, "-q")
+    assert_one_line_error(code, err, "is not writable")
+    assert out == ""
+    code, out, err = run("predict", data["tmp"] / "ft.parquet", "-o", ro / "p.csv", "-q")
+    assert_one_line_error(code, err, "is not writable")
+
+
+def test_evaluate_checks_the_confusion_format_before_writing_json(data, tmp_path):
+    code, out, err = run("evaluate", "sim", data["tmp"] / "ft.parquet", "--labels", data["tmp"] / "labels.csv",
+                         "--json", tmp_path / "s.json", "--confusion", tmp_path / "c.xyz", "-q")
+    assert_one_line_error(code, err, "cannot save a figure as .xyz")
+    assert not (tmp_path / "s.json").exists() and out == ""
+
+
+def test_file_where_a_folder_goes_and_back(data, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    code, out, err = run("predict", data["tmp"] / "ft.parquet", "-o", tmp_path / "afile" / "p.csv", "-q")
+    assert_one_line_error(code, err, "afile is a file, not a folder")
+    code, out, err = run("demo", tmp_path / "afile", "--simulated", "-q")
+    assert_one_line_error(code, err, "afile is a file; give a folder name")
+    code, out, err = run("fetch", "eros2_samples", "--mirror", tmp_path / "afile")
+    assert_one_line_error(code, err, "afile is a file; give a folder name")
+    code, out, err = run("predict", data["tmp"] / "ft.parquet", "-o", tmp_path, "-q")
+    assert_one_line_error(code, err, "is a folder; give a file name")
+
+
+# --- tables ----------------------------------------------------------------------------------------
+
+def test_feature_table_missing_a_column_says_which(data, tmp_path):
+    write_table(data["ft"].drop(columns=["phi21"]), tmp_path / "nophi.csv")
+    code, out, err = run("predict", tmp_path / "nophi.csv", "-o", tmp_path / "p.csv", "-q")
+    assert_one_line_error(code, err, ["nophi.csv", "without the feature column(s) ['phi21']"])
+    assert "time" not in err
+
+
+def test_feature_csv_cut_mid_row_is_an_error(data, tmp_path):
+    text = (data["tmp"] / "ft.csv").read_text()
+    (tmp_path / "cut.csv").write_text(text[: len(text) - 60])
+    code, out, err = run("predict", tmp_path / "cut.csv", "-o", tmp_path / "p.csv", "-q")
+    assert_one_line_error(code, err, ["cut.csv", "the last row is cut short"])
+    (tmp_path / "cut.csv.gz").write_bytes(gzip.compress(text.encode())[:-30])   # a truncated gzip feature table
+    code, out, err = run("predict", tmp_path / "cut.csv.gz", "-o", tmp_path / "p.csv", "-q")
+    assert_one_line_error(code, err, ["cut.csv.gz", "Compressed file ended before"])
+
+
+def test_string_in_a_feature_column_names_file_column_and_row(data, tmp_path):
+    ft = data["ft"].astype({"period": object}); ft.loc["s03", "period"] = "oops"
+    write_table(ft, tmp_path / "oops.csv")
+    code, out, err = run("predict", tmp_path / "oops.csv", "-o", tmp_path / "p.csv", "-q")
+    assert_one_line_error(code, err, ["oops.csv", "column 'period' holds 'oops' (row id s03)"])
+
+
+def test_lightcurves_parquet_with_damaged_metadata(tmp_path):
+    import pyarrow.parquet as pq
+    t = np.linspace(0, 30, 60)
+    lcs = LightCurves.from_lightcurves([LightCurve(t, 12 + np.sin(t), np.full(60, .01), id="a")])
+    table = pq.read_table(lcs.to_parquet(tmp_path / "ok.parquet"))
+    pq.write_table(table.replace_schema_metadata({b"vartransfer.meta": b"{'not': json}"}), tmp_path / "bad.parquet")
+    with pytest.raises(LightCurveError, match="bad.parquet: its 'vartransfer.meta' metadata is damaged"):
+        LightCurves.read_parquet(tmp_path / "bad.parquet")
+    code, out, err = run("predict", tmp_path / "bad.parquet", "-o", tmp_path / "p.csv", "-q")
+    assert_one_line_error(code, err, ["bad.parquet", "metadata is damaged", "write the file again"])
+
+
+# --- light curves ----------------------------------------------------------------------------------
+
+def test_lightcurve_needs_real_numbers():
+    t = np.linspace(0, 10, 40); m = 12 + 0.1 * np.sin(t)
+    with pytest.raises(LightCurveError, match="mag is complex"): LightCurve(t, m + 1j)
+    with pytest.raises(LightCurveError, match="mag is boolean"): LightCurve(t, m > 12)
+    with pytest.raises(LightCurveError, match="err is complex"): LightCurve(t, m, np.full(40, 0.01 + 0j))
+
+
+def test_impossible_magnitudes_are_sentinels_and_counted():
+    t = np.linspace(0, 0.7 * 20, 200); m = 12 + 0.3 * np.sin(2 * np.pi * t / 0.7)
+    m[17] = 1e30
+    lc = LightCurve(t, m)
+    assert lc.report["mag_range_dropped"] == 1 and len(lc) == 199 and lc.mag.max() < 13
+    with pytest.raises(LightCurveError, match="every magnitude is outside -30..50"):
+        LightCurve(t, np.where(np.arange(200) % 2, 1e300, -1e300))
+
+
+# --- downloads and the cache -----------------------------------------------------------------------
+
+class _Short(http.server.BaseHTTPRequestHandler):
+    "Announces 17,773 bytes, sends 8,886 (as the issue saw)."
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "17773"); self.end_headers()
+        self.wfile.write(b"7" * 8886); self.close_connection = True
+    def log_message(self, *args): pass
+
+
+def test_truncated_download_is_never_cached(tmp_path, monkeypatch):
+    from vartransfer.datasets import DownloadError, fetch
+    monkeypatch.setenv("VARTRANSFER_HOME", str(tmp_path / "home")); monkeypatch.delenv("VARTRANSFER_MIRROR", raising=False)
+    monkeypatch.delenv("VARTRANSFER_OFFLINE", raising=False)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Short)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(DownloadError, match="got 8886 of its 17773 bytes"):
+            fetch("hipparcos", "HIP1.html", f"http://127.0.0.1:{server.server_address[1]}/HIP1")
+    finally: server.shutdown(); server.server_close()
+    assert not any(p.is_file() for p in (tmp_path / "home").rglob("*"))
+
+
+def test_corrupt_cache_note_survives_the_error(tmp_path, monkeypatch):
+    from vartransfer.datasets import DownloadError, fetch
+    monkeypatch.setenv("VARTRANSFER_HOME", str(tmp_path)); monkeypatch.delenv("VARTRANSFER_MIRROR", raising=False)
+    monkeypatch.setenv("VARTRANSFER_OFFLINE", "1")
+    cached = tmp_path / "eros2_samples" / "x.time"; cached.parent.mkdir(); cached.write_bytes(b"junk")
+    with pytest.warns(UserWarning, match="removed it"), pytest.raises(DownloadError, match="did not match its pinned sha256 and was removed"):
+        fetch("eros2_samples", "x.time", "https://example.org/x.time", "0" * 64)
+    assert not cached.exists()
+
+
+# --- layout ----------------------------------------------------------------------------------------
+
+def test_no_import_circle_between_datasets_simulate_and_stars():
+    code = ("import sys, vartransfer.simulate, vartransfer.stars; assert 'vartransfer.datasets' not in sys.modules, 'datasets'; "
+            "import vartransfer.datasets as d; assert 'sim_asas' in d.list_datasets().index; print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip() == "ok", r.stderr[-500:]
+
+
+def test_uncleaned_long_table_values_are_dropped_and_counted(tmp_path):
+    t = np.linspace(0, 14, 200)
+    data = pd.DataFrame({"id": "a", "band": "V", "time": t, "mag": 12 + 0.3 * np.sin(2 * np.pi * t / 0.7), "err": 0.01})
+    data.loc[17, "mag"] = 1e30; data.loc[40, "mag"] = -1e300; data.loc[50, "time"] = np.inf
+    LightCurves(data).to_parquet(tmp_path / "raw.parquet")
+    lc = LightCurves.read_parquet(tmp_path / "raw.parquet")[0]
+    assert (lc.report["mag_range_dropped"], lc.report["nonfinite_dropped"], len(lc)) == (2, 1, 197)
+    assert lc.mag.max() < 13
+
+
+def test_truncated_labels_csv_gz_is_one_line(data, tmp_path):
+    (tmp_path / "l.csv.gz").write_bytes(gzip.compress((data["tmp"] / "labels.csv").read_bytes() * 50)[:-40])
+    code, out, err = run("evaluate", "sim", data["tmp"] / "ft.parquet", "--labels", tmp_path / "l.csv.gz", "-q")
+    assert_one_line_error(code, err, ["l.csv.gz", "not a readable CSV"])
+
