@@ -35,21 +35,23 @@ def _subsample(y:pd.Series, n:int, seed:int=0)->pd.Series:
     return y.iloc[np.sort(keep)]
 
 
-def load_target(name:str, n_jobs:int=1)->tuple[pd.DataFrame, pd.Series]:
-    "Features (finite rows only) and superclass labels of a target survey."
+def load_target(name:str, n_jobs:int=1, cache:Path|None=None, n_per_class:int|None=None)->tuple[pd.DataFrame, pd.Series]:
+    "Features (finite rows only) and superclass labels of a target survey (`n_per_class`: simulated stars per class)."
+    cache = CACHE if cache is None else Path(cache)
+    n_sim = SIM_N_PER_CLASS if n_per_class is None else n_per_class
     from vartransfer.datasets import load_dataset
     from vartransfer.features import FEATURE_NAMES
     if name == 'asas6':
         lcs, labels = load_dataset('asas_richards2012')
         y = labels['superclass'].dropna()
-        feats = _features(lcs.subset(y.index), CACHE/'asas_features.parquet', n_jobs)
+        feats = _features(lcs.subset(y.index), cache/'asas_features.parquet', n_jobs)
     elif name.startswith('eros1_'):
         band = name.split('_')[1]
         lcs, labels = load_dataset('eros1_ramp')
         y = _subsample(labels['superclass'].dropna(), EROS1_N)
-        feats = _features(lcs.subset(y.index).select_band(band), CACHE/f'{name}_{EROS1_N}_features.parquet', n_jobs)
+        feats = _features(lcs.subset(y.index).select_band(band), cache/f'{name}_{EROS1_N}_features.parquet', n_jobs)
     elif name in SIM_TARGETS:
-        path = CACHE/f'{name}_{SIM_N_PER_CLASS}_{SIM_CAP}_{SIM_SEED}_features.parquet'
+        path = cache/f'{name}_{n_sim}_{SIM_CAP}_{SIM_SEED}_features.parquet'
         from vartransfer.simulate import simulate
         from vartransfer.taxonomy import UPSILONT_CLASSES, superclass_of
         classes = [c for c in UPSILONT_CLASSES if superclass_of(c) in ASAS6]
@@ -57,7 +59,7 @@ def load_target(name:str, n_jobs:int=1)->tuple[pd.DataFrame, pd.Series]:
             feats = pd.read_parquet(path); y = pd.read_parquet(path.with_suffix('.labels.parquet'))['superclass']
         else:
             survey, band = SIM_TARGETS[name]
-            lcs, labels = simulate(survey, classes=classes, n_per_class=SIM_N_PER_CLASS, seed=SIM_SEED, progress=False)
+            lcs, labels = simulate(survey, classes=classes, n_per_class=n_sim, seed=SIM_SEED, progress=False)
             lcs = lcs.select_band(band)
             sup = labels.loc[labels.index.isin(lcs.ids), 'superclass']
             y = pd.concat([_subsample(g, SIM_CAP) for _, g in sup.groupby(sup)]).sort_index().rename('superclass')
