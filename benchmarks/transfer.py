@@ -2,8 +2,8 @@
 """Transfer benchmark over several target surveys, one protocol: the stacked ensemble against its members,
 the equal-weight ensemble, the random forest and the UPSILoN-T recipe.
 
-    python benchmarks/transfer.py                                   # all targets, seeds 0-19, f in {0.05, 0.10, 0.20}
-    python benchmarks/transfer.py --seeds 100-119 --out benchmarks/results/transfer_tuning.json   # tuning seeds
+    python benchmarks/transfer.py --seeds 0-19              # all targets, f in {0.05, 0.10, 0.20}
+    python benchmarks/transfer.py --seeds 0-19,100-119      # test seeds -> transfer.json, tuning seeds -> transfer_tuning.json
     python benchmarks/transfer.py --quick --out /tmp/q.json         # one small split (the test)
 
 Targets (`benchmarks/transfer_targets.py`): ASAS-6 (real, 608 stars, 6 superclasses); EROS-1 blue and red
@@ -56,7 +56,7 @@ def _init(cache, quick:bool):
 
 def _data(target):
     if target not in _STATE['data']:
-        _STATE['data'][target] = load_target(target, cache=_STATE['cache'], n_per_class=8 if _STATE['quick'] else None)
+        _STATE['data'][target] = load_target(target, cache=_STATE['cache'], n_per_class=4 if _STATE['quick'] else None)
     return _STATE['data'][target]
 
 
@@ -147,7 +147,7 @@ def parse_seeds(s:str)->list[int]:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--targets', default=','.join(TARGETS))
-    p.add_argument('--seeds', default='0-19')
+    p.add_argument('--seeds', default='0-19,100-119', help='test seeds (< 100) and tuning seeds (>= 100)')
     p.add_argument('--fractions', default='0.05,0.10,0.20')
     p.add_argument('--quick', action='store_true', help='one split of a small simulated target, genesis only, short fits (the test)')
     p.add_argument('--n-jobs', type=int, default=2)
@@ -158,41 +158,64 @@ def main(argv=None):
     else: targets, seeds, fractions = args.targets.split(','), parse_seeds(args.seeds), [float(f) for f in args.fractions.split(',')]
     unknown = [t for t in targets if t not in TARGETS]
     if unknown: p.error(f"unknown target(s) {unknown}; known {list(TARGETS)}")
-    out = args.out or RESULTS/('transfer.json' if args.seeds == '0-19' else f'transfer_{args.seeds}.json')
+    out = args.out or RESULTS/'transfer.json'
     t0 = time.time()
-    for t in targets: load_target(t, cache=args.cache, n_per_class=8 if args.quick else None)   # fill the cache first
-    jobs = [(t, f, s) for t in targets for f in fractions for s in seeds]
+    for t in targets: load_target(t, cache=args.cache, n_per_class=4 if args.quick else None)   # fill the cache first
+    jobs = [(t, f, s) for s in seeds for f in fractions for t in targets]   # seed by seed: a partial run covers every target
+    command = 'python benchmarks/transfer.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    results, res = [], {}
+    def save(final:bool):
+        "Write the test seeds (< 100) to `out` and the tuning seeds (>= 100) to <out>_tuning.json, after every split."
+        for role, keep in (('test', lambda s: s < 100), ('tuning', lambda s: s >= 100)):
+            done = [r for r in results if keep(r['selection']['seed'])]
+            if not done: continue
+            path = out if role == 'test' else out.with_name(out.stem + '_tuning.json')
+            res[role] = write(done, path, role, final)
+    def write(done, path, role, final):
+        df = pd.DataFrame([r for res_ in done for r in res_['rows']])
+        sel = pd.DataFrame([res_['selection'] for res_ in done])
+        summary = summarise(df)
+        vs_forest, vs_recipe = versus(df, 'forest'), versus(df, 'UPSILoN-T recipe (genesis)')
+        wrong = sel.groupby(['target', 'fraction']).agg(
+            splits=('seed', 'count'), top_is_best=('top_is_best', 'mean'), stacked_minus_best=('stacked_minus_best', 'mean'),
+            below_best_by_002=('stacked_minus_best', lambda d: float((d < -0.02).mean())),
+            below_forest=('stacked_mcc', lambda s: float((s < sel.loc[s.index, 'forest_mcc']).mean()))).reset_index()
+        r = {'command': command.strip(), 'role': role, 'complete': final, 'targets': targets, 'fractions': fractions,
+             'seeds_requested': [s for s in seeds if (s >= 100) == (role == 'tuning')],
+             'splits_done': [[x['selection']['target'], x['selection']['fraction'], x['selection']['seed']] for x in done],
+             'quick': args.quick, 'fit_transfer': {**FIT, 'lr_max': 'slice(1e-4, 1e-3)'}, 'stack': STACK, 'variants': VARIANTS,
+             'wall_seconds': time.time() - t0, 'summary': summary.to_dict('records'), 'vs_forest': vs_forest.to_dict('records'),
+             'vs_upsilont_recipe': vs_recipe.to_dict('records'), 'selection_summary': wrong.to_dict('records'),
+             'selection': sel.to_dict('records'), 'runs': df.to_dict('records')}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(r, indent=1, default=float))
+        r['_tables'] = (summary, vs_forest, vs_recipe, wrong)
+        return r
     if args.n_jobs > 1 and len(jobs) > 1:
+        from concurrent.futures import as_completed
         with ProcessPoolExecutor(args.n_jobs, mp_context=get_context('spawn'), initializer=_init, initargs=(args.cache, args.quick)) as pool:
-            results = list(pool.map(run_split, jobs))
+            futures = {pool.submit(run_split, j): j for j in jobs}
+            for fut in as_completed(futures):
+                results.append(fut.result()); save(False)
+                print(f"done {futures[fut]} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
     else:
         _init(args.cache, args.quick)
-        results = [run_split(j) for j in jobs]
-    df = pd.DataFrame([r for res in results for r in res['rows']])
-    sel = pd.DataFrame([res['selection'] for res in results])
-    summary = summarise(df)
-    vs_forest, vs_recipe = versus(df, 'forest'), versus(df, 'UPSILoN-T recipe (genesis)')
-    wrong = sel.groupby(['target', 'fraction']).agg(
-        splits=('seed', 'count'), top_is_best=('top_is_best', 'mean'), stacked_minus_best=('stacked_minus_best', 'mean'),
-        below_best_by_002=('stacked_minus_best', lambda d: float((d < -0.02).mean())),
-        below_forest=('stacked_mcc', lambda s: float((s < sel.loc[s.index, 'forest_mcc']).mean()))).reset_index()
-    command = 'python benchmarks/transfer.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
-    res = {'command': command.strip(), 'targets': targets, 'seeds': seeds, 'fractions': fractions, 'quick': args.quick,
-           'fit_transfer': {**FIT, 'lr_max': 'slice(1e-4, 1e-3)'}, 'stack': STACK, 'variants': VARIANTS,
-           'wall_seconds': time.time() - t0, 'summary': summary.to_dict('records'), 'vs_forest': vs_forest.to_dict('records'),
-           'vs_upsilont_recipe': vs_recipe.to_dict('records'), 'selection_summary': wrong.to_dict('records'),
-           'selection': sel.to_dict('records'), 'runs': df.to_dict('records')}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=1, default=float))
+        for j in jobs:
+            results.append(run_split(j)); save(False)
+            print(f"done {j} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
+    save(True)
     print(f"{len(jobs)} splits, {time.time() - t0:.0f} s; written {out}\n")
     pd.set_option('display.width', 200)
-    piv = summary.pivot_table(index='method', columns=['target', 'fraction'], values='mcc_mean', sort=False)
-    print('MCC (mean over seeds)\n' + piv.round(3).to_string() + '\n')
-    print('stacked vs forest and vs the UPSILoN-T recipe (MCC difference, mean ± s.e.)')
-    for name, v in (('forest', vs_forest), ('recipe', vs_recipe)):
-        v = v[v['method'].str.startswith('stacked') | (v['method'] == 'equal-weight ensemble')]
-        print(f'-- vs {name}\n' + v.round(3).to_string(index=False))
-    print('\nselection (stacked vs the best single candidate on the test part)\n' + wrong.round(3).to_string(index=False))
+    for role, r in res.items():
+        summary, vs_forest, vs_recipe, wrong = r.pop('_tables')
+        print(f'==== {role} seeds')
+        piv = summary.pivot_table(index='method', columns=['target', 'fraction'], values='mcc_mean', sort=False)
+        print('MCC (mean over seeds)\n' + piv.round(3).to_string() + '\n')
+        print('stacked vs forest and vs the UPSILoN-T recipe (MCC difference, mean ± s.e.)')
+        for name, v in (('forest', vs_forest), ('recipe', vs_recipe)):
+            v = v[v['method'].str.startswith('stacked') | (v['method'] == 'equal-weight ensemble')]
+            print(f'-- vs {name}\n' + v.round(3).to_string(index=False))
+        print('\nselection (stacked vs the best single candidate on the test part)\n' + wrong.round(3).to_string(index=False))
     return res
 
 
