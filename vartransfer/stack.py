@@ -8,7 +8,7 @@ Docs: https://vartransfer.github.io/vartransfer/stack.html.md"""
 __all__ = ['oof_folds', 'oof_proba', 'stack_weights', 'honest_temperature', 'forest_to_arrays', 'forest_from_arrays',
            'StackedClassifier', 'load_classifier', 'stack', 'stack_candidates', 'stacked_transfer']
 
-# %% ../nbs/10b_stack.ipynb #4551971a
+# %% ../nbs/10b_stack.ipynb #st000003
 import json
 import warnings
 from pathlib import Path
@@ -30,7 +30,7 @@ from .taxonomy import superclass_of
 from .transform import FeatureTransform
 from .transfer import ForestClassifier, TaxonomyClassifier, member_matrix, transfer
 
-# %% ../nbs/10b_stack.ipynb #607845e8
+# %% ../nbs/10b_stack.ipynb #st000006
 def oof_folds(labels,            # classes of the labelled stars
               folds:int=5,       # at most this many folds
               seed:int=0,        # random_state of the shuffle
@@ -60,7 +60,7 @@ def oof_proba(make,                  # ids -> fitted `Classifier`
         out[held] = p[:, [list(m.classes).index(c) for c in classes]]
     return out
 
-# %% ../nbs/10b_stack.ipynb #031d14a5
+# %% ../nbs/10b_stack.ipynb #st000009
 def stack_weights(likelihood:np.ndarray,  # (n, m): each candidate's out-of-fold probability of each star's true class
                   pseudo=None,             # (m,) pseudo-counts pulling the weights (None: none)
                   iters:int=2000,          # EM iterations at most
@@ -82,7 +82,7 @@ def stack_weights(likelihood:np.ndarray,  # (n, m): each candidate's out-of-fold
         if done: break
     return w / w.sum()
 
-# %% ../nbs/10b_stack.ipynb #16ebd469
+# %% ../nbs/10b_stack.ipynb #st000012
 def honest_temperature(proba:np.ndarray,     # (n, k) out-of-fold probabilities
                        y_true,               # n true classes
                        classes:list[str],    # `proba`'s columns
@@ -103,7 +103,7 @@ def honest_temperature(proba:np.ndarray,     # (n, k) out-of-fold probabilities
     if e1 > e0: return 1., f"not calibrated: T = {t:.2f} raised the out-of-fold ECE ({e0:.3f} -> {e1:.3f})"
     return t, f"T = {t:.2f}: out-of-fold ECE {e0:.3f} -> {e1:.3f}, held-out halves' Brier lowered"
 
-# %% ../nbs/10b_stack.ipynb #0e1c3724
+# %% ../nbs/10b_stack.ipynb #st000015
 _TREE_PARAMS = ('criterion', 'max_depth', 'min_samples_split', 'min_samples_leaf', 'max_features', 'class_weight')
 
 def forest_to_arrays(model:RandomForestClassifier,  # a fitted forest (one output)
@@ -144,7 +144,7 @@ def forest_from_arrays(arrays:dict, config:dict, prefix:str='')->RandomForestCla
     rf.classes_, rf.n_classes_, rf.n_outputs_, rf.n_features_in_ = np.asarray(config['classes'], dtype=object), k, 1, nf
     return rf
 
-# %% ../nbs/10b_stack.ipynb #9804982c
+# %% ../nbs/10b_stack.ipynb #st000018
 def _member_kind(m)->str:
     for kind, cls in (('network', VarClassifier), ('zero-shot', TaxonomyClassifier), ('forest', ForestClassifier)):
         if isinstance(m, cls): return kind
@@ -251,7 +251,7 @@ def load_classifier(path)->Classifier:
     fmt = json.loads(jpath.read_text()).get('format')
     return StackedClassifier.load(path) if fmt == 'vartransfer-stack' else VarClassifier.load(path)
 
-# %% ../nbs/10b_stack.ipynb #f2585137
+# %% ../nbs/10b_stack.ipynb #st000020
 def stack(candidates:dict,             # name -> function(ids) -> fitted `Classifier`
           table:pd.DataFrame,          # features, indexed by id (the labelled stars at least)
           labels:pd.Series,            # classes of the labelled stars, indexed by id
@@ -260,7 +260,7 @@ def stack(candidates:dict,             # name -> function(ids) -> fitted `Classi
           shrinkage:float=2.,          # pseudo-stars pulling the weights toward `toward`
           toward:str|None='forest',    # candidate the pseudo-stars go to (None or absent: spread evenly)
           min_weight:float=0.01,       # candidates below this weight are dropped
-          calibrate:bool=True,         # temperature from the out-of-fold mixture (`honest_temperature`)
+          calibrate:bool=False,        # temperature from the out-of-fold mixture (`honest_temperature`); off: see below
           min_labelled:int=12,         # fewer labelled stars: equal weights, no cross-validation
           seed:int=0,                  # folds and halves
           cache:dict|None=None,        # (name, ids) -> fitted model, reused and filled
@@ -293,7 +293,7 @@ def stack(candidates:dict,             # name -> function(ids) -> fitted `Classi
     if not keep.any(): keep[w.argmax()] = True
     wk = np.where(keep, w, 0.); wk /= wk.sum()
     mix = sum(wk[j] * P[nm] for j, nm in enumerate(names))
-    T, tnote = honest_temperature(mix, labels, classes, seed=seed) if calibrate else (1., 'not calibrated (calibrate=False)')
+    T, tnote = honest_temperature(mix, labels, classes, seed=seed) if calibrate else (1., 'not calibrated: out-of-fold temperatures did not carry over to test stars in the benchmark (calibrate=False)')
     truth = np.asarray(labels, dtype=object)
     def oof_scores(p):
         pred = np.asarray(classes, dtype=object)[p.argmax(1)]
@@ -314,7 +314,7 @@ def stack(candidates:dict,             # name -> function(ids) -> fitted `Classi
     members = {nm: fit(nm, labels.index) for j, nm in enumerate(names) if keep[j]}
     return StackedClassifier(members, {nm: wk[names.index(nm)] for nm in members}, T, meta)
 
-# %% ../nbs/10b_stack.ipynb #ee0b2aa5
+# %% ../nbs/10b_stack.ipynb #st000021
 def _source_names(sources)->list[str]:
     names = []
     for i, s in enumerate(sources):
