@@ -262,6 +262,7 @@ def stack(candidates:dict,             # name -> function(ids) -> fitted `Classi
           min_weight:float=0.01,       # candidates below this weight are dropped
           calibrate:bool=False,        # temperature from the out-of-fold mixture (`honest_temperature`); off: see below
           min_labelled:int=12,         # fewer labelled stars: equal weights, no cross-validation
+          weighting:str='likelihood',  # 'likelihood' (out-of-fold, as above) or 'equal' (no cross-validation: `transfer_ensemble`'s weights)
           seed:int=0,                  # folds and halves
           cache:dict|None=None,        # (name, ids) -> fitted model, reused and filled
          )->StackedClassifier:
@@ -275,10 +276,12 @@ def stack(candidates:dict,             # name -> function(ids) -> fitted `Classi
         return cache[key]
     names = list(candidates)
     n = len(labels)
-    if n < min_labelled:
+    if weighting not in ('likelihood', 'equal'): raise ValueError(f"stack: weighting must be 'likelihood' or 'equal', got {weighting!r}")
+    if n < min_labelled or weighting == 'equal':
         members = {nm: fit(nm, labels.index) for nm in names}
-        note = f"{n} labelled stars, fewer than {min_labelled}: equal weights, no cross-validation, not calibrated"
-        rows = [{'member': nm, 'weight': 1 / len(names), 'kept': True, 'why': 'equal weights (too few labelled stars)'} for nm in names]
+        why = 'weighting=equal' if weighting == 'equal' else f"{n} labelled stars, fewer than {min_labelled}"
+        note = f"{why}: equal weights, no cross-validation, not calibrated"
+        rows = [{'member': nm, 'weight': 1 / len(names), 'kept': True, 'why': f'equal weights ({why})'} for nm in names]
         return StackedClassifier(members, {nm: 1. for nm in names}, 1., {'recipe': 'vartransfer stack', 'n_labelled': n,
                                  'note': note, 'candidates': rows, 'temperature_note': note})
     fl = oof_folds(labels, folds, seed)

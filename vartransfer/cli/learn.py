@@ -93,6 +93,8 @@ def transfer_arguments(p):
                         "default genesis,sims (stacked), sim with --single")
     p.add_argument('--single', action='store_true', help="one fine-tuned network from one source instead of the stacked model")
     p.add_argument('--folds', type=int, default=5, help="cross-validation folds that weight the stacked model's members (default 5)")
+    p.add_argument('--weighting', choices=('likelihood', 'equal'), default='likelihood',
+                   help="stacked model: weights from the out-of-fold likelihood (default) or equal weights (no cross-validation)")
     p.add_argument('--head', choices=('taxonomy', 'random'), default='taxonomy', help="initial head (default taxonomy)")
     p.add_argument('--head-epochs', type=int, default=10, help="epochs training the head alone (default 10)")
     p.add_argument('--epochs', type=int, default=10, help="epochs per unfreezing stage (default 10)")
@@ -139,7 +141,7 @@ def cmd_transfer(args)->int:
         else:
             if not args.quiet: print(f"stacking {len(sources)} sources ({', '.join(sources)}): {args.folds} folds + a final fit each", flush=True)
             clf = stacked_transfer(sources, unlabelled, labels, unlabelled=unlabelled, seed=args.seed, head_init=args.head,
-                                   fit_kwargs=fit, stack_kwargs=dict(folds=args.folds))
+                                   fit_kwargs=fit, stack_kwargs=dict(folds=args.folds, weighting=args.weighting))
     clf.meta.update(source=spec, labels=str(args.labels), features=str(args.features))
     path = clf.save(stem)
     kind = 'transferred' if args.single else 'stacked'
