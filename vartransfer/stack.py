@@ -258,7 +258,7 @@ def stack(candidates:dict,             # name -> function(ids) -> fitted `Classi
           classes:list[str]|None=None, # class order (default: sorted labels)
           folds:int=5,                 # cross-validation folds
           shrinkage:float=2.,          # pseudo-stars pulling the weights toward `toward`
-          toward:str|None='forest',    # candidate the pseudo-stars go to (None or absent: spread evenly)
+          toward:str|None=None,        # candidate the pseudo-stars go to (None: spread evenly, toward equal weights)
           min_weight:float=0.01,       # candidates below this weight are dropped
           calibrate:bool=False,        # temperature from the out-of-fold mixture (`honest_temperature`); off: see below
           min_labelled:int=12,         # fewer labelled stars: equal weights, no cross-validation
