@@ -110,11 +110,14 @@ def test_new_user_chain(asas, features):
     assert probs.shape[1] == 21 and np.allclose(probs.sum(axis=1), 1, atol=1e-6)
     assert np.allclose(p["probability"], probs.max(axis=1))
 
-    code, out, err = run("transfer", f, "--labels", tmp / "labels.csv", "-o", tmp / "model", "-q", "--seed", 0)
+    # the default: the stacked model (short schedule and 3 folds to keep the test short)
+    code, out, err = run("transfer", f, "--labels", tmp / "labels.csv", "-o", tmp / "model", "-q", "--seed", 0,
+                         "--head-epochs", 2, "--epochs", 1, "--folds", 3)
     assert code == 0, err
     config = json.loads((tmp / "model.json").read_text())
     assert config["classes"] == sorted(asas["sup"][asas["train"]].unique()) and (tmp / "model.safetensors").exists()
-    assert config["meta"]["n_labelled"] == 30 and config["meta"]["source"] == "sim"
+    assert config["format"] == "vartransfer-stack" and config["meta"]["source"] == "genesis,sims"
+    assert config["meta"]["n_labelled"] == 30 and "candidates kept" in config["meta"]["note"]
 
     code, out, err = run("evaluate", tmp / "model", f, "--labels", tmp / "eval.csv", "--json", tmp / "s.json",
                          "--confusion", tmp / "c.png")

@@ -146,3 +146,21 @@ def test_simulated_source_is_shipped_and_predicts(mirror):
     assert len(sim.classes) == 21 and sim.meta['script'] == 'benchmarks/train_sim_source.py'
     p = sim.predict(read_eros2(fetch_file('eros2_samples', 'lm0134l19756.time')))
     assert np.isclose(p[sim.classes].sum(axis=1).iloc[0], 1)
+
+
+def test_transfer_benchmark_quick(mirror, tmp_path):
+    "benchmarks/transfer.py --quick: one small split of a simulated target, every method scored, JSON written."
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "transfer.py"
+    spec = importlib.util.spec_from_file_location("transfer_benchmark", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "q.json"
+    bench.main(["--quick", "--n-jobs", "1", "--cache", str(tmp_path), "--out", str(out)])
+    res = json.loads(out.read_text())
+    methods = {r["method"] for r in res["summary"]}
+    assert {"stacked", "equal-weight ensemble", "forest", "transfer genesis", "zero-shot genesis", "UPSILoN-T recipe (genesis)"} <= methods
+    sel = res["selection"][0]
+    assert abs(sum(sel["weights"].values()) - 1) < 1e-9 and res["complete"] and len(res["splits_done"]) == 1
+    assert all(-1 <= r["mcc"] <= 1 for r in res["runs"])

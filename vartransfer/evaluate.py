@@ -17,12 +17,14 @@ from sklearn.metrics import classification_report, confusion_matrix, f1_score, m
 from .model import Classifier, VarClassifier
 
 # %% ../nbs/11_evaluate.ipynb #a07d01e4
-def scores(y_true, y_pred)->dict:
+def scores(y_true, y_pred,
+           classes:list[str]|None=None,  # classes macro-F1 averages over (default: those in either; the CLI passes those in the labels)
+          )->dict:
     "MCC, macro-F1 and accuracy of predicted class names."
     y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
     if len(y_true) != len(y_pred): raise ValueError(f"scores: {len(y_true)} true labels but {len(y_pred)} predictions")
-    return {'mcc': float(matthews_corrcoef(y_true, y_pred)), 'macro_f1': float(f1_score(y_true, y_pred, average='macro')),
-            'accuracy': float(np.mean(y_true == y_pred))}
+    f1 = f1_score(y_true, y_pred, average='macro', labels=None if classes is None else list(classes), zero_division=0)
+    return {'mcc': float(matthews_corrcoef(y_true, y_pred)), 'macro_f1': float(f1), 'accuracy': float(np.mean(y_true == y_pred))}
 
 def class_report(y_true, y_pred, classes:list[str]|None=None)->pd.DataFrame:
     "Precision, recall, F1 and support of each class (one row per class)."

@@ -360,10 +360,11 @@ def load_model(name:str):  # 'sim', 'genesis', or the stem (or either file) of a
     if name == 'genesis':
         from vartransfer.pretrained import upsilont_genesis
         return upsilont_genesis()
-    from vartransfer.model import VarClassifier, _paths
+    from vartransfer.model import _paths
+    from vartransfer.stack import load_classifier   # a single network or a stacked model
     weights, config = _paths(name)
     if not config.exists(): raise FileNotFoundError(f"model {name!r}: no {config.name}; --model is {MODEL_HELP}")
-    return VarClassifier.load(name)
+    return load_classifier(name)
 
 def model_outputs(stem, force:bool=False)->Path:
     "The stem of a model to save; FileExistsError if its files exist and not `force`."

@@ -57,7 +57,7 @@ def fetch_arguments(p):
     p.add_argument('-o', '--output', metavar='DIR', help="copy the files to DIR/ and print those paths")
     p.add_argument('--mirror', help="also copy the files to MIRROR/<dataset>/")
     p.add_argument('--labels', metavar='CSV', help="write the dataset's labels as CSV (id,label,class): label is the superclass")
-    p.add_argument('--split', type=float, metavar='FRACTION', help="with --labels: also write <CSV stem>_train.csv (this "
+    p.add_argument('--split', type=number(float, 0, 1, lo_open=True, hi_open=True), metavar='FRACTION', help="with --labels: also write <CSV stem>_train.csv (this "
                    "fraction of the stars, stratified) and <CSV stem>_test.csv (the rest)")
     _common(p, seed=True)
 

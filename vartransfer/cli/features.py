@@ -6,7 +6,6 @@
 __all__ = ['features_arguments', 'cmd_features', 'predict_arguments', 'cmd_predict']
 
 # %% ../../nbs/20b_cli_features.ipynb #ab1170cc
-import sys
 from pathlib import Path
 
 from .core import (_common, EXIT_CODES, MODEL_HELP, check_inputs, check_output, computed_or_fail,

@@ -51,6 +51,13 @@ def widths_type(s:str)->tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"{s!r}: give layer widths in [1, 65536] separated by commas, e.g. 64,128,256")
     return widths
 
+def _check_classes(labels:pd.Series, what:str):
+    "Refuse labels of a single class; warn about classes with one labelled star."
+    if labels.nunique() < 2: raise ValueError(f"{what} needs at least 2 classes, the labels have {labels.unique().tolist()}")
+    ones = sorted(labels.value_counts().loc[lambda c: c == 1].index)
+    if ones: warnings.warn(f"class(es) {ones} have a single labelled star: the model sees it once, and in cross-validation "
+                           "it is predicted by models that never saw its class (it moves no stacking weight)")
+
 def train_arguments(p):
     p.add_argument('features', help="labelled feature table (or light curves)")
     _label_arguments(p, 'classes of the training stars')
@@ -69,7 +76,7 @@ def cmd_train(args)->int:
     from vartransfer.transfer import train_scratch
     stem = model_outputs(args.output, args.force)
     table, labels = _labelled(load_features([args.features], progress=not args.quiet), args, list(FEATURE_NAMES))
-    if labels.nunique() < 2: raise ValueError(f"training needs at least 2 classes, the labels have {labels.unique().tolist()}")
+    _check_classes(labels, 'training')
     widths = widths_type(args.widths) if isinstance(args.widths, str) else args.widths
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Your generator is empty')   # fastai, without a validation set
@@ -88,36 +95,74 @@ def transfer_arguments(p):
     p.add_argument('features', help="target feature table (or light curves)")
     _label_arguments(p, 'classes of the labelled target stars')
     p.add_argument('-o', '--output', required=True, help="model stem: writes <stem>.safetensors and <stem>.json")
-    p.add_argument('-m', '--model', default='sim', help="source model: " + MODEL_HELP + "; default sim")
+    p.add_argument('-m', '--model', default=None,
+                   help="source model(s), comma-separated: " + MODEL_HELP + ", or 'sims' (the four shipped simulated models); "
+                        "default genesis,sims (stacked), sim with --single")
+    p.add_argument('--single', action='store_true', help="one fine-tuned network from one source instead of the stacked model")
+    p.add_argument('--folds', type=number(int, 2, 20), default=5, help="cross-validation folds that weight the stacked model's members (default 5)")
+    p.add_argument('--weighting', choices=('likelihood', 'equal'), default='likelihood',
+                   help="stacked model: weights from the out-of-fold likelihood (default) or equal weights (no cross-validation)")
     p.add_argument('--head', choices=('taxonomy', 'random'), default='taxonomy', help="initial head (default taxonomy)")
     p.add_argument('--head-epochs', type=number(int, 0, 100_000), default=10, help="epochs training the head alone (default 10)")
     p.add_argument('--epochs', type=number(int, 0, 100_000), default=10, help="epochs per unfreezing stage (default 10)")
     _common(p, seed=True)
 
+def _sources(spec:str)->dict:
+    "Source models by name: 'sims' expands to the four shipped simulated models."
+    from vartransfer.pretrained import simulated_sources
+    from vartransfer.model import VarClassifier
+    out = {}
+    for name in [s.strip() for s in spec.split(',') if s.strip()]:
+        if name == 'sims':
+            out.update({('sim' if i == 0 else f'sim{i}'): m for i, m in enumerate(simulated_sources())})
+            continue
+        m = load_model(name)
+        if not isinstance(m, VarClassifier): raise ValueError(f"model {name!r} is not a single network (VarClassifier)")
+        out[name] = m
+    if not out: raise ValueError(f"--model {spec!r} names no model")
+    return out
+
 def cmd_transfer(args)->int:
-    "Fine-tune a model on a labelled target sample and save it."
+    "Fine-tune source models on a labelled target sample (stacked by default) and save the result."
     check_inputs(args.features, args.labels)
-    from vartransfer.model import VarClassifier, varnet_splitter
+    from vartransfer.model import varnet_splitter
     from vartransfer.transfer import transfer
+    from vartransfer.stack import stacked_transfer
     stem = model_outputs(args.output, args.force)
-    source = load_model(args.model)
-    if not isinstance(source, VarClassifier): raise ValueError(f"model {args.model!r} is not a VarClassifier")
-    table, labels = _labelled(load_features([args.features], progress=not args.quiet), args, source.features)
-    unlabelled = table[_finite(table, source.features).to_numpy()]
-    n_groups = len(varnet_splitter(source.net))   # fit_transfer: the head, then one stage per further layer group
-    total = args.head_epochs + (args.epochs * (n_groups - 1) if args.epochs else 0)
+    spec = args.model or ('sim' if args.single else 'genesis,sims')
+    sources = _sources(spec)
+    if args.single and len(sources) > 1: raise ValueError(f"--single takes one source model, --model names {len(sources)}")
+    first = next(iter(sources.values()))
+    feats = list(dict.fromkeys(f for s in sources.values() for f in s.features))
+    table, labels = _labelled(load_features([args.features], progress=not args.quiet), args, feats)
+    _check_classes(labels, 'transfer')
+    unlabelled = table[_finite(table, feats).to_numpy()]
+    n_groups = len(varnet_splitter(first.net))   # fit_transfer: the head, then one stage per further layer group
+    per_fit = args.head_epochs + (args.epochs * (n_groups - 1) if args.epochs else 0)
+    fit = dict(head_epochs=args.head_epochs, epochs=args.epochs)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Your generator is empty')   # fastai, without a validation set
-        clf = transfer(source, unlabelled, labels, unlabelled=unlabelled, seed=args.seed, head_init=args.head,
-                       fit_kwargs=dict(head_epochs=args.head_epochs, epochs=args.epochs), cbs=epoch_bar(total, not args.quiet))
-    clf.meta.update(source=str(args.model), labels=str(args.labels), features=str(args.features))
+        if args.single:
+            clf = transfer(first, unlabelled, labels, unlabelled=unlabelled, seed=args.seed, head_init=args.head,
+                           fit_kwargs=fit, cbs=epoch_bar(per_fit, not args.quiet))
+        else:
+            if not args.quiet: print(f"stacking {len(sources)} sources ({', '.join(sources)}): {args.folds} folds + a final fit each", flush=True)
+            clf = stacked_transfer(sources, unlabelled, labels, unlabelled=unlabelled, seed=args.seed, head_init=args.head,
+                                   fit_kwargs=fit, stack_kwargs=dict(folds=args.folds, weighting=args.weighting))
+    clf.meta.update(source=spec, labels=str(args.labels), features=str(args.features))
     path = clf.save(stem)
-    print(f"transferred {args.model} with {len(labels)} labelled stars to {len(clf.classes)} classes {clf.classes} "
+    kind = 'transferred' if args.single else 'stacked'
+    print(f"{kind} {spec} with {len(labels)} labelled stars to {len(clf.classes)} classes {clf.classes} "
           f"-> {path.with_suffix('')}.{{safetensors,json}}")
+    if not args.single:
+        print(clf.meta['note']); print(clf.meta['temperature_note'])
+        rep = clf.report()
+        cols = [c for c in ('weight', 'oof_mcc', 'oof_log_lik') if c in rep.columns]
+        print(rep[cols].to_string(float_format=lambda x: f"{x:.3f}"))
 
-register_command('transfer', "fine-tune a model on a labelled target sample", """\
+register_command('transfer', "fine-tune source models on a labelled target sample (stacked ensemble by default)", """\
   vartransfer transfer features.parquet --labels labels.csv -o asas_model
-  vartransfer transfer features.parquet --labels labels.csv --label-column superclass --model genesis -o asas_model""",
+  vartransfer transfer features.parquet --labels labels.csv --single --model genesis -o asas_single""",
                  transfer_arguments, cmd_transfer)
 
 # %% ../../nbs/20c_cli_learn.ipynb #2910830c
@@ -176,7 +221,7 @@ def cmd_evaluate(args)->int:
     ok = predicted.notna().to_numpy()
     if not ok.all(): warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features are not scored")
     y_true, y_pred = labels[ok].tolist(), predicted[ok].tolist()
-    s = scores(y_true, y_pred)
+    s = scores(y_true, y_pred, classes=sorted(set(y_true)))   # macro-F1 over the classes present in the labels
     report = class_report(y_true, y_pred)
     print(f"{args.model} on {len(y_true)} labelled stars: MCC {s['mcc']:.3f}  macro-F1 {s['macro_f1']:.3f}  accuracy {s['accuracy']:.3f}")
     print(report.to_string(float_format=lambda x: f"{x:.3f}"))

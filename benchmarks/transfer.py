@@ -1,0 +1,224 @@
+#!/usr/bin/env python
+"""Transfer benchmark over several target surveys, one protocol: the stacked ensemble against its members,
+the equal-weight ensemble, the random forest and the UPSILoN-T recipe.
+
+    python benchmarks/transfer.py --seeds 0-19              # all targets, f in {0.05, 0.10, 0.20}
+    python benchmarks/transfer.py --seeds 0-19,100-119      # test seeds -> transfer.json, tuning seeds -> transfer_tuning.json
+    python benchmarks/transfer.py --quick --out /tmp/q.json         # one small split (the test)
+
+Targets (`benchmarks/transfer_targets.py`): ASAS-6 (real, 608 stars, 6 superclasses); EROS-1 blue and red
+bands as two targets (real, a fixed stratified subsample of 600 of the 3,641 stars, 4 classes); simulated
+Gaia DR3, ZTF, ASAS-SN and Hipparcos (`vartransfer.simulate`, 18 classes of the six ASAS-6 superclasses,
+30 stars per class, at most 90 per superclass, simulation seed 7). Splits: `benchmark_split(labels, f, seed)`,
+train on the fraction f, test on the rest; unlabelled stars (features only) of the whole target may be used
+(prior matching), as a survey's unlabelled light curves always can.
+
+Sources: the released UPSILoN-T network (genesis) and the four shipped simulated source models. Candidates
+per split: the transfer from each source, each source's prior-matched zero-shot classifier, a random forest
+(500 trees) on the raw features. Methods: `stacked` (vartransfer.stack; the variant 'spread evenly' is the CLI default;
+variants with other shrinkage), `equal-weight ensemble` (the old `transfer_ensemble` recipe, all candidates), every candidate alone,
+and the UPSILoN-T recipe from genesis. Per split the stacked model's selection is scored against the best
+single candidate *on the test part* (which the stack cannot see).
+"""
+import argparse
+import json
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from transfer_targets import CACHE, TARGETS, load_target  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT/'benchmarks'/'results'
+FIT = dict(head_epochs=10, lr_head=1e-2, epochs=10)
+# 'stacked' in the committed run: pseudo-stars on the forest. The library default since is `toward=None`, the
+# 'stacked (shrinkage 2, spread evenly)' row, chosen on the tuning seeds (100) of all targets.
+STACK = dict(folds=5, shrinkage=2., toward='forest', min_weight=0.01, calibrate=True)
+VARIANTS = {'stacked (shrinkage 0)': dict(shrinkage=0.), 'stacked (shrinkage 8)': dict(shrinkage=8.),
+            'stacked (shrinkage 2, spread evenly)': dict(toward=None)}
+_STATE = {}
+
+
+def _init(cache, quick:bool):
+    import torch
+    torch.set_num_threads(1)
+    warnings.simplefilter('ignore', FutureWarning)
+    from vartransfer.pretrained import simulated_sources, upsilont_genesis
+    srcs = {'genesis': upsilont_genesis()}
+    if not quick: srcs.update({('sim' if i == 0 else f'sim{i}'): s for i, s in enumerate(simulated_sources())})
+    _STATE.update(sources=srcs, cache=cache, quick=quick, data={})
+
+
+def _data(target):
+    if target not in _STATE['data']:
+        _STATE['data'][target] = load_target(target, cache=_STATE['cache'], n_per_class=4 if _STATE['quick'] else None)
+    return _STATE['data'][target]
+
+
+def run_split(job)->dict:
+    "Every method on one (target, fraction, seed) split; the stacked model's report."
+    target, fraction, seed = job
+    from sklearn.metrics import matthews_corrcoef
+    from vartransfer.datasets import benchmark_split
+    from vartransfer.evaluate import brier_score, expected_calibration_error, scores
+    from vartransfer.stack import StackedClassifier, stack, stack_candidates
+    from vartransfer.transfer import upsilont_recipe
+    t0 = time.time()
+    feats, y = _data(target)
+    quick = _STATE['quick']
+    train, test = map(pd.Index, benchmark_split(y, fraction, seed))
+    classes = sorted(y.unique())
+    fit = dict(head_epochs=3, epochs=1) if quick else FIT
+    cands = stack_candidates(_STATE['sources'], feats, y[train], unlabelled=feats, classes=classes, seed=seed, fit_kwargs=fit,
+                             forest_kwargs=dict(n_estimators=50) if quick else None)
+    memo = {}
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Your generator is empty')
+        st = {'stacked': stack(cands, feats, y[train], classes, seed=seed, cache=memo, **{**STACK, **({'folds': 3} if quick else {})})}
+        for name, kw in VARIANTS.items():
+            st[name] = stack(cands, feats, y[train], classes, seed=seed, cache=memo, **{**STACK, **({'folds': 3} if quick else {}), **kw})
+        members = {n: memo.get((n, tuple(train))) or memo.setdefault((n, tuple(train)), cands[n](train)) for n in cands}
+        models = {**st, 'equal-weight ensemble': StackedClassifier(members, {n: 1. for n in members}), **members,
+                  'UPSILoN-T recipe (genesis)': upsilont_recipe(_STATE['sources']['genesis'], feats, y[train], classes=classes, seed=seed,
+                                                               epochs=5 if quick else 50)}
+    rows, probs = [], {}
+    for name, m in models.items():
+        P = m.predict_proba(feats.loc[test])[:, [list(m.classes).index(c) for c in classes]]
+        probs[name] = P
+        pred = np.asarray(classes, dtype=object)[P.argmax(1)]
+        rep = pd.crosstab(y[test], pd.Series(pred, index=test)).reindex(index=classes, columns=classes, fill_value=0)
+        row = {'target': target, 'method': name, 'fraction': fraction, 'seed': seed, 'n_train': len(train), 'n_test': len(test),
+               **scores(y[test], pred), 'ece': expected_calibration_error(P, y[test], classes), 'brier': brier_score(P, y[test], classes),
+               **{f'recall_{c}': rep.loc[c, c] / max(rep.loc[c].sum(), 1) for c in classes}}
+        if isinstance(m, StackedClassifier) and m.temperature != 1:
+            raw = m.temperature; m.temperature = 1.
+            P1 = m.predict_proba(feats.loc[test])[:, [list(m.classes).index(c) for c in classes]]
+            m.temperature = raw
+            row.update(temperature=raw, ece_uncalibrated=expected_calibration_error(P1, y[test], classes),
+                       brier_uncalibrated=brier_score(P1, y[test], classes))
+        rows.append(row)
+    mcc = {r['method']: r['mcc'] for r in rows}
+    best = max(cands, key=lambda n: mcc[n])
+    s = st['stacked']
+    top = max(s.weights, key=s.weights.get)
+    selection = {'target': target, 'fraction': fraction, 'seed': seed, 'best_member_test': best, 'best_member_test_mcc': mcc[best],
+                 'stacked_mcc': mcc['stacked'], 'forest_mcc': mcc['forest'], 'top_weighted_member': top,
+                 'top_is_best': top == best, 'stacked_minus_best': mcc['stacked'] - mcc[best],
+                 'weights': {k: float(v) for k, v in s.weights.items()}, 'temperature': s.temperature,
+                 'temperature_note': s.meta.get('temperature_note'), 'report': s.meta.get('candidates'),
+                 'seconds': time.time() - t0}
+    return {'rows': rows, 'selection': selection}
+
+
+def summarise(df:pd.DataFrame)->pd.DataFrame:
+    agg = {'mcc': ['mean', 'std', 'count'], 'macro_f1': ['mean', 'std'], 'ece': 'mean', 'brier': 'mean'}
+    for c in ('ece_uncalibrated', 'brier_uncalibrated', 'temperature'):
+        if c in df: agg[c] = 'mean'
+    for c in df.columns:
+        if c.startswith('recall_'): agg[c] = 'mean'
+    s = df.groupby(['target', 'method', 'fraction'], sort=False).agg(agg)
+    s.columns = [f'{a}_{b}' for a, b in s.columns]
+    return s.reset_index()
+
+
+def versus(df:pd.DataFrame, baseline:str)->pd.DataFrame:
+    "Per target and fraction: each method's mean MCC minus the baseline's on the same splits (mean, standard error)."
+    piv = df.pivot_table(index=['target', 'fraction', 'seed'], columns='method', values='mcc')
+    d = piv.sub(piv[baseline], axis=0)
+    g = d.groupby(level=['target', 'fraction'])
+    out = g.mean().stack().rename('diff_mean').to_frame()
+    out['diff_se'] = (g.std() / np.sqrt(g.count())).stack()
+    return out.reset_index()
+
+
+def parse_seeds(s:str)->list[int]:
+    out = []
+    for part in s.split(','):
+        a, _, b = part.partition('-')
+        out += list(range(int(a), int(b) + 1)) if b else [int(a)]
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--targets', default=','.join(TARGETS))
+    p.add_argument('--seeds', default='0-19,100-119', help='test seeds (< 100) and tuning seeds (>= 100)')
+    p.add_argument('--fractions', default='0.05,0.10,0.20')
+    p.add_argument('--quick', action='store_true', help='one split of a small simulated target, genesis only, short fits (the test)')
+    p.add_argument('--n-jobs', type=int, default=2)
+    p.add_argument('--cache', type=Path, default=CACHE, help='folder of the cached target features')
+    p.add_argument('--out', type=Path, default=None)
+    args = p.parse_args(argv)
+    if args.quick: targets, seeds, fractions = ['sim_hipparcos'], [0], [0.2]
+    else: targets, seeds, fractions = args.targets.split(','), parse_seeds(args.seeds), [float(f) for f in args.fractions.split(',')]
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown: p.error(f"unknown target(s) {unknown}; known {list(TARGETS)}")
+    out = args.out or RESULTS/'transfer.json'
+    t0 = time.time()
+    for t in targets: load_target(t, cache=args.cache, n_per_class=4 if args.quick else None)   # fill the cache first
+    jobs = [(t, f, s) for s in seeds for f in fractions for t in targets]   # seed by seed: a partial run covers every target
+    command = 'python benchmarks/transfer.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    results, res = [], {}
+    def save(final:bool):
+        "Write the test seeds (< 100) to `out` and the tuning seeds (>= 100) to <out>_tuning.json, after every split."
+        for role, keep in (('test', lambda s: s < 100), ('tuning', lambda s: s >= 100)):
+            done = [r for r in results if keep(r['selection']['seed'])]
+            if not done: continue
+            path = out if role == 'test' else out.with_name(out.stem + '_tuning.json')
+            res[role] = write(done, path, role, final)
+    def write(done, path, role, final):
+        df = pd.DataFrame([r for res_ in done for r in res_['rows']])
+        sel = pd.DataFrame([res_['selection'] for res_ in done])
+        summary = summarise(df)
+        vs_forest, vs_recipe = versus(df, 'forest'), versus(df, 'UPSILoN-T recipe (genesis)')
+        wrong = sel.groupby(['target', 'fraction']).agg(
+            splits=('seed', 'count'), top_is_best=('top_is_best', 'mean'), stacked_minus_best=('stacked_minus_best', 'mean'),
+            below_best_by_002=('stacked_minus_best', lambda d: float((d < -0.02).mean())),
+            below_forest=('stacked_mcc', lambda s: float((s < sel.loc[s.index, 'forest_mcc']).mean()))).reset_index()
+        r = {'command': command.strip(), 'role': role, 'complete': final, 'targets': targets, 'fractions': fractions,
+             'seeds_requested': [s for s in seeds if (s >= 100) == (role == 'tuning')],
+             'splits_done': [[x['selection']['target'], x['selection']['fraction'], x['selection']['seed']] for x in done],
+             'quick': args.quick, 'fit_transfer': {**FIT, 'lr_max': 'slice(1e-4, 1e-3)'}, 'stack': STACK, 'variants': VARIANTS,
+             'wall_seconds': time.time() - t0, 'summary': summary.to_dict('records'), 'vs_forest': vs_forest.to_dict('records'),
+             'vs_upsilont_recipe': vs_recipe.to_dict('records'), 'selection_summary': wrong.to_dict('records'),
+             'selection': sel.to_dict('records'), 'runs': df.to_dict('records')}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(r, indent=1, default=float))
+        r['_tables'] = (summary, vs_forest, vs_recipe, wrong)
+        return r
+    if args.n_jobs > 1 and len(jobs) > 1:
+        from concurrent.futures import as_completed
+        with ProcessPoolExecutor(args.n_jobs, mp_context=get_context('spawn'), initializer=_init, initargs=(args.cache, args.quick)) as pool:
+            futures = {pool.submit(run_split, j): j for j in jobs}
+            for fut in as_completed(futures):
+                results.append(fut.result()); save(False)
+                print(f"done {futures[fut]} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
+    else:
+        _init(args.cache, args.quick)
+        for j in jobs:
+            results.append(run_split(j)); save(False)
+            print(f"done {j} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
+    save(True)
+    print(f"{len(jobs)} splits, {time.time() - t0:.0f} s; written {out}\n")
+    pd.set_option('display.width', 200)
+    for role, r in res.items():
+        summary, vs_forest, vs_recipe, wrong = r.pop('_tables')
+        print(f'==== {role} seeds')
+        piv = summary.pivot_table(index='method', columns=['target', 'fraction'], values='mcc_mean', sort=False)
+        print('MCC (mean over seeds)\n' + piv.round(3).to_string() + '\n')
+        print('stacked vs forest and vs the UPSILoN-T recipe (MCC difference, mean ± s.e.)')
+        for name, v in (('forest', vs_forest), ('recipe', vs_recipe)):
+            v = v[v['method'].str.startswith('stacked') | (v['method'] == 'equal-weight ensemble')]
+            print(f'-- vs {name}\n' + v.round(3).to_string(index=False))
+        print('\nselection (stacked vs the best single candidate on the test part)\n' + wrong.round(3).to_string(index=False))
+    return res
+
+
+if __name__ == '__main__': main()
