@@ -8,13 +8,14 @@ Docs: https://vartransfer.github.io/vartransfer/scale.html.md"""
 __all__ = ['split_lightcurves', 'part_path', 'run_partition', 'dask_client', 'run_partitions', 'read_parts',
            'extract_features_dask', 'predict_dask']
 
-# %% ../nbs/13_scale.ipynb #96c12caf
+# %% ../nbs/13_scale.ipynb #96082ecb
 import json
 import logging
 import os
 import resource
 import time
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from fastprogress.fastprogress import progress_bar
 from .features import _extract_one, _frame
 from .lightcurve import LightCurve, LightCurves
 
-# %% ../nbs/13_scale.ipynb #7083561c
+# %% ../nbs/13_scale.ipynb #76d2c8f0
 def split_lightcurves(curves:LightCurves,       # the collection to cut
                       partition_size:int=1000,  # light curves per partition (the last may be smaller)
                      )->list[LightCurves]:      # partitions in collection order
@@ -42,7 +43,7 @@ def split_lightcurves(curves:LightCurves,       # the collection to cut
         out.append(LightCurves(curves.data.iloc[lo:hi], curves.meta.iloc[a:b]))
     return out
 
-# %% ../nbs/13_scale.ipynb #c99cad8c
+# %% ../nbs/13_scale.ipynb #b135b063
 def _items(part)->list:
     "The light curves (or files) of one partition, loaded on the worker."
     if isinstance(part, (str, Path)) and str(part).endswith('.parquet'): part = LightCurves.read_parquet(part)
@@ -68,7 +69,7 @@ def _as_partitions(curves, partition_size:int)->list:
         return [curves[i:i + partition_size] for i in range(0, len(curves), partition_size)]
     return curves   # already partitions (lists, LightCurves, parquet files or Delayed objects)
 
-# %% ../nbs/13_scale.ipynb #835718a5
+# %% ../nbs/13_scale.ipynb #1c9ae56b
 def part_path(output:str|Path, index:int)->Path:
     "The part file of partition `index`."
     return Path(output)/f"part-{index:05d}.parquet"
@@ -82,17 +83,23 @@ def run_partition(part,                  # a partition (see `_items`), or a feat
                   output:str,            # the output folder
                   kwargs:dict|None=None, # passed to `extract_features`
                   model=None,            # a `Classifier`: predict too
+                  carry:tuple=(),        # metadata columns of a LightCurves partition copied to the rows (e.g. ra, dec)
                  )->dict:                # index, rows, failed, seconds, peak_rss_mb
     "Features (and predictions) of one partition, written as its part file; failures become rows."
     t0 = time.perf_counter()
     if isinstance(part, pd.DataFrame): table = part
     else:
         kw = dict(kwargs or {}); kw.setdefault('nthreads', 1)
-        table = _frame([_extract_one(item, kw) for item in _items(part)])
+        items = _items(part)
+        table = _frame([_extract_one(item, kw) for item in items])
     if model is not None:
         import torch
         torch.set_num_threads(1)   # one core per worker thread: no oversubscription
         table = model.predict(table)
+    if carry and not isinstance(part, pd.DataFrame):
+        meta = part.meta if isinstance(part, LightCurves) else pd.DataFrame([{'id': str(lc.id), 'band': lc.band or '', **lc.meta} for lc in items]).set_index(['id', 'band'])
+        keys = pd.MultiIndex.from_arrays([table.index.astype(str), table['band'].astype(str)])
+        for c in carry: table[c] = meta[c].reindex(keys).to_numpy()
     final = part_path(output, index)
     tmp = final.with_suffix(f'.{os.getpid()}.tmp')
     table.reset_index().to_parquet(tmp, index=False)
@@ -100,7 +107,7 @@ def run_partition(part,                  # a partition (see `_items`), or a feat
     failed = int(table['error'].notna().sum()) if 'error' in table.columns else 0
     return dict(index=index, rows=len(table), failed=failed, seconds=time.perf_counter() - t0, peak_rss_mb=_peak_rss_mb())
 
-# %% ../nbs/13_scale.ipynb #28ff252e
+# %% ../nbs/13_scale.ipynb #baeefeb4
 @contextmanager
 def dask_client(scheduler:str|None=None,   # address of a running scheduler; None: start a LocalCluster
                 workers:int=2,             # LocalCluster worker processes (one thread each)
@@ -124,7 +131,7 @@ def dask_client(scheduler:str|None=None,   # address of a running scheduler; Non
         client.close()
         if cluster is not None: cluster.close()
 
-# %% ../nbs/13_scale.ipynb #d2c4139c
+# %% ../nbs/13_scale.ipynb #ee34bb62
 _MANIFEST = '_partitions.json'
 
 def _check_manifest(out:Path, n:int, names:list|None):
@@ -136,6 +143,8 @@ def _check_manifest(out:Path, n:int, names:list|None):
         if old != manifest:
             raise ValueError(f"{out} holds the parts of {old['n_partitions']} other partitions "
                              f"(now {n}): use another output folder or delete it")
+    elif any(out.glob('part-*.parquet')):
+        raise ValueError(f"{out} holds part files written without a Dask cluster: use another output folder")
     else: f.write_text(json.dumps(manifest))
 
 def _one_line(e)->str: return ' '.join(f"{type(e).__name__}: {e}".split())
@@ -146,6 +155,7 @@ def run_partitions(client,                    # a `distributed.Client` (see `das
                    model=None,                # a `Classifier`: predict too (sent to each worker once)
                    kwargs:dict|None=None,     # passed to `extract_features`
                    names:list|None=None,      # a name per partition (e.g. HEALPix pixels), kept in the manifest
+                   carry:tuple=(),            # metadata columns copied to the rows (see `run_partition`)
                    retries:int=2,             # extra tries of a failing partition
                    max_in_flight:int|None=None,  # partitions submitted at once (default: twice the workers)
                    progress:bool=True,        # progress bar over partitions
@@ -163,11 +173,11 @@ def run_partitions(client,                    # a `distributed.Client` (see `das
     window = max_in_flight or 2 * max(1, len(client.scheduler_info()['workers']))
     task = dask.delayed(run_partition, pure=False)
     def submit(i):
-        fut = client.compute(task(partitions[i], i, str(out), kwargs, model), retries=retries)
+        fut = client.compute(task(partitions[i], i, str(out), kwargs, model, tuple(carry)), retries=retries)
         index[fut.key] = i
         return fut
     index, pending = {}, iter(todo)
-    running = as_completed([submit(i) for i, _ in zip(pending, range(window))])
+    running = as_completed([submit(i) for i in islice(pending, window)])
     bar = progress_bar(range(len(todo)), leave=False) if progress else None
     if bar is not None: bar.update(0)
     for n, fut in enumerate(running, 1):
@@ -182,7 +192,7 @@ def run_partitions(client,                    # a `distributed.Client` (see `das
     if bar is not None: bar.on_iter_end()
     return summary
 
-# %% ../nbs/13_scale.ipynb #f755b5ed
+# %% ../nbs/13_scale.ipynb #a5042866
 def read_parts(output:str|Path)->pd.DataFrame:  # a folder written by `run_partitions`
     "The rows of all part files, in partition order, indexed by id."
     out = Path(output)
@@ -191,7 +201,7 @@ def read_parts(output:str|Path)->pd.DataFrame:  # a folder written by `run_parti
     if not files: raise FileNotFoundError(f"{out}: no part files")
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).set_index('id')
 
-# %% ../nbs/13_scale.ipynb #85e3bf32
+# %% ../nbs/13_scale.ipynb #587a2ad1
 def _report(summary:dict, out:Path, what:str, progress:bool):
     "Print the one-line summary and each failed partition."
     if not progress: return
@@ -232,11 +242,12 @@ def extract_features_dask(curves,                   # LightCurves, a LightCurves
                           progress:bool=True,       # progress bar and summary
                           read:bool=True,           # read the table back (False: return the summary only)
                           names:list|None=None,     # a name per partition, kept in the manifest
+                          carry:tuple=(),           # metadata columns copied to the rows (e.g. ra, dec)
                           **kwargs,                 # passed to `extract_features`
                          )->pd.DataFrame:           # as `extract_features_batch`; attrs['summary']
     "Features of many light curves on a Dask cluster: one task per partition, resumable parts."
     return _on_cluster(_as_partitions(curves, partition_size), output, client, scheduler, workers, read, 'features',
-                       progress, kwargs=kwargs, retries=retries, names=names)
+                       progress, kwargs=kwargs, retries=retries, names=names, carry=carry)
 
 def predict_dask(model,                     # a `Classifier` (e.g. `simulated_source()`)
                  data,                      # light curves (as for `extract_features_dask`) or a feature DataFrame
@@ -249,8 +260,9 @@ def predict_dask(model,                     # a `Classifier` (e.g. `simulated_so
                  progress:bool=True,        # progress bar and summary
                  read:bool=True,            # read the table back (False: return the summary only)
                  names:list|None=None,      # a name per partition, kept in the manifest
+                 carry:tuple=(),            # metadata columns copied to the rows (e.g. ra, dec)
                  **kwargs,                  # passed to `extract_features`
                 )->pd.DataFrame:            # as `Classifier.predict`; attrs['summary']
     "Classes and probabilities of many stars on a Dask cluster; the model goes to each worker once."
     return _on_cluster(_as_partitions(data, partition_size), output, client, scheduler, workers, read, 'predict',
-                       progress, model=model, kwargs=kwargs, retries=retries, names=names)
+                       progress, model=model, kwargs=kwargs, retries=retries, names=names, carry=carry)

@@ -10,8 +10,9 @@ __all__ = ['features_arguments', 'cmd_features', 'predict_arguments', 'cmd_predi
 # %% ../../nbs/20b_cli_features.ipynb #ab1170cc
 from pathlib import Path
 
-from .core import (_common, _item_id, MODEL_HELP, check_inputs, check_output, light_curve_items,
-                                  load_features, load_model, register_command, table_format, write_table)
+from .core import (_common, _item_id, MODEL_HELP, add_cluster_arguments, check_inputs, check_output, light_curve_items,
+                                  load_features, load_model, on_cluster, register_command, run_on_cluster,
+                                  table_format, write_table)
 
 # %% ../../nbs/20b_cli_features.ipynb #272e8764
 def features_arguments(p):
@@ -21,6 +22,7 @@ def features_arguments(p):
     p.add_argument('--keep-work', action='store_true', help="keep the parts folder when done")
     p.add_argument('--chunk-size', type=int, default=200, help="light curves per part file (default 200)")
     _common(p, jobs=1, limit=True, format=True)
+    add_cluster_arguments(p)
 
 def _clear_work(work:Path):
     "Remove the part files of a work folder, and the folder if that empties it."
@@ -35,6 +37,7 @@ def cmd_features(args)->int:
     from vartransfer.features import extract_features_batch
     items = light_curve_items(args.inputs, args.limit, args.format)
     work = Path(args.work) if args.work else out.with_name(out.name + '.parts')
+    if on_cluster(args): return run_on_cluster(args, out)
     if any(work.glob('part-*.parquet')): print(f"resuming from {work}")
     df = extract_features_batch(items, n_jobs=args.jobs, output=work, chunk_size=args.chunk_size, progress=not args.quiet)
     summary = df.attrs.get('summary', {})
@@ -57,6 +60,7 @@ def predict_arguments(p):
     p.add_argument('-o', '--output', required=True, help="predictions: .parquet, .csv or .fits")
     p.add_argument('-m', '--model', default='sim', help=MODEL_HELP + "; default sim")
     _common(p, jobs=1, limit=True, format=True)
+    add_cluster_arguments(p)
 
 def cmd_predict(args)->int:
     "Classes and class probabilities of each star."
@@ -64,6 +68,7 @@ def cmd_predict(args)->int:
     table_format(out)
     check_inputs(*args.inputs)
     model = load_model(args.model)
+    if on_cluster(args): return run_on_cluster(args, out, model)
     pred = model.predict(load_features(args.inputs, args.jobs, args.limit, args.format, not args.quiet))
     write_table(pred, out, args.force)
     counts = pred['class'].value_counts()
