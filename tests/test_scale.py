@@ -121,3 +121,36 @@ def test_scheduler_and_workers(curves, single, tmp_path):
 def test_cluster_options(curves, tmp_path):
     code, _, err = run('features', curves, '-o', tmp_path/'f.parquet', '--cluster', 'local', '--scheduler', 'tcp://127.0.0.1:1')
     assert code == 1 and "not both" in err
+
+
+def test_hats_catalog(tmp_path):
+    "A HATS catalog built with hats-import from simulated ZTF light curves (objects + sources), classified through lsdb."
+    lsdb = pytest.importorskip("lsdb")
+    from distributed import Client, LocalCluster
+    from vartransfer.features import extract_features_batch
+    from vartransfer.hats import LightCurveColumns, classify_hats, lightcurves_to_tables, read_hats_lightcurves, write_hats
+    from vartransfer.pretrained import simulated_source
+    lcs, _ = simulate('ZTF', classes=FAST, n_per_class=2, seed=5, progress=False)   # 12 stars in g and r
+    rng = np.random.default_rng(5)
+    objects, sources = lightcurves_to_tables(lcs, rng.uniform(0, 360, 12), rng.uniform(-60, 60, 12))
+    objects.to_parquet(tmp_path/'objects.parquet', index=False)
+    sources.to_parquet(tmp_path/'sources.parquet', index=False)
+    columns = LightCurveColumns(band='band')
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+        write_hats([tmp_path/'objects.parquet'], tmp_path/'obj', client, pixel_threshold=5, highest_order=2)
+        write_hats([tmp_path/'sources.parquet'], tmp_path/'src', client, catalog_type='source', pixel_threshold=5000, highest_order=2)
+        with pytest.warns(RuntimeWarning, match="margin cache"):
+            catalog = read_hats_lightcurves(tmp_path/'obj', columns, source=tmp_path/'src')
+        assert catalog.npartitions >= 2
+        feats = classify_hats(catalog, tmp_path/'features', None, columns, client=client, progress=False)
+        pred = classify_hats(catalog, tmp_path/'predictions', simulated_source(), columns, client=client,
+                             hats=tmp_path/'classes', progress=False)
+    assert len(list((tmp_path/'features').glob('part-*.parquet'))) == catalog.npartitions   # one part per HEALPix pixel
+    single = extract_features_batch(lcs, progress=False)
+    order = lambda df: df.reset_index().sort_values(['id', 'band']).set_index('id')
+    pd.testing.assert_frame_equal(order(feats.drop(columns=['ra', 'dec'])), order(single), check_exact=True)
+    np.testing.assert_array_equal(feats['ra'].groupby(level=0).first().loc[objects['id']].to_numpy(), objects['ra'].to_numpy())
+    ref = simulated_source().predict(single)
+    assert order(pred)['class'].tolist() == order(ref)['class'].tolist()
+    back = lsdb.read_hats(tmp_path/'classes').compute()
+    assert sorted(back['id']) == sorted(ref.index) and {'ra', 'dec', 'class', 'probability'} <= set(back.columns)

@@ -8,7 +8,7 @@ Docs: https://vartransfer.github.io/vartransfer/hats.html.md"""
 __all__ = ['GAIA_DR3', 'ZTF_DR', 'LightCurveColumns', 'nested_to_lightcurves', 'write_hats', 'lightcurves_to_tables',
            'read_hats_lightcurves', 'hats_partitions', 'classify_hats']
 
-# %% ../nbs/14_hats.ipynb #0ace42c5
+# %% ../nbs/14_hats.ipynb #97b7d0f0
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +19,7 @@ import pandas as pd
 from .lightcurve import LightCurves
 from .scale import extract_features_dask, predict_dask
 
-# %% ../nbs/14_hats.ipynb #2a5e00df
+# %% ../nbs/14_hats.ipynb #7a4aa3af
 @dataclass(frozen=True)
 class LightCurveColumns:
     "Which columns of a HATS catalog hold the light curves."
@@ -49,7 +49,7 @@ GAIA_DR3 = LightCurveColumns(id='source_id', lightcurve='epoch_photometry', time
 ZTF_DR = LightCurveColumns(id='objectid', lightcurve='lightcurve', time='hmjd', mag='mag', err='magerr',
                            band='filterid', bands={1: 'g', 2: 'r', 3: 'i'}, source_id='objectid')
 
-# %% ../nbs/14_hats.ipynb #93737884
+# %% ../nbs/14_hats.ipynb #60175d5b
 def nested_to_lightcurves(frame:pd.DataFrame,                       # one partition: a NestedFrame with the nested light-curve column
                           columns:LightCurveColumns=LightCurveColumns(),  # the column mapping
                           survey:str|None=None,                     # survey name of every curve
@@ -73,7 +73,7 @@ def nested_to_lightcurves(frame:pd.DataFrame,                       # one partit
     meta = keys.merge(pos, on='id', how='left').set_index(['id', 'band'])
     return LightCurves(data, meta, survey=survey)
 
-# %% ../nbs/14_hats.ipynb #3463c5c6
+# %% ../nbs/14_hats.ipynb #4e67069d
 def write_hats(files:list,                 # parquet files with the rows (e.g. the part files of `classify_hats`)
                path:str|Path,              # the catalog folder to write
                client,                     # a `distributed.Client` that runs the import
@@ -105,7 +105,7 @@ def lightcurves_to_tables(curves:LightCurves,   # light curves with one position
     sources = curves.data.merge(objects, on='id')[['id', 'ra', 'dec', 'band', 'time', 'mag', 'err']]
     return objects, sources
 
-# %% ../nbs/14_hats.ipynb #de17a166
+# %% ../nbs/14_hats.ipynb #d86f31ee
 def read_hats_lightcurves(catalog,                 # path or URL of a HATS catalog, or an `lsdb` Catalog
                           columns:LightCurveColumns=LightCurveColumns(),  # the column mapping
                           source=None,             # path, URL or Catalog of a source table joined by object id
@@ -137,7 +137,7 @@ def read_hats_lightcurves(catalog,                 # path or URL of a HATS catal
                        "give source= for a separate source table, or the column mapping")
     return cat
 
-# %% ../nbs/14_hats.ipynb #96634452
+# %% ../nbs/14_hats.ipynb #294810e5
 def hats_partitions(catalog, columns:LightCurveColumns=LightCurveColumns(), survey:str|None=None)->tuple[list, list]:
     "One Dask task input per catalog partition (read on the worker) and the HEALPix pixel names."
     import dask

@@ -8,7 +8,7 @@ Docs: https://vartransfer.github.io/vartransfer/scale.html.md"""
 __all__ = ['split_lightcurves', 'part_path', 'run_partition', 'dask_client', 'run_partitions', 'read_parts',
            'extract_features_dask', 'predict_dask']
 
-# %% ../nbs/13_scale.ipynb #96082ecb
+# %% ../nbs/13_scale.ipynb #b8c1b917
 import json
 import logging
 import os
@@ -25,7 +25,7 @@ from fastprogress.fastprogress import progress_bar
 from .features import _extract_one, _frame
 from .lightcurve import LightCurve, LightCurves
 
-# %% ../nbs/13_scale.ipynb #76d2c8f0
+# %% ../nbs/13_scale.ipynb #3e510057
 def split_lightcurves(curves:LightCurves,       # the collection to cut
                       partition_size:int=1000,  # light curves per partition (the last may be smaller)
                      )->list[LightCurves]:      # partitions in collection order
@@ -43,7 +43,7 @@ def split_lightcurves(curves:LightCurves,       # the collection to cut
         out.append(LightCurves(curves.data.iloc[lo:hi], curves.meta.iloc[a:b]))
     return out
 
-# %% ../nbs/13_scale.ipynb #b135b063
+# %% ../nbs/13_scale.ipynb #ab579b6c
 def _items(part)->list:
     "The light curves (or files) of one partition, loaded on the worker."
     if isinstance(part, (str, Path)) and str(part).endswith('.parquet'): part = LightCurves.read_parquet(part)
@@ -69,7 +69,7 @@ def _as_partitions(curves, partition_size:int)->list:
         return [curves[i:i + partition_size] for i in range(0, len(curves), partition_size)]
     return curves   # already partitions (lists, LightCurves, parquet files or Delayed objects)
 
-# %% ../nbs/13_scale.ipynb #1c9ae56b
+# %% ../nbs/13_scale.ipynb #872b6c95
 def part_path(output:str|Path, index:int)->Path:
     "The part file of partition `index`."
     return Path(output)/f"part-{index:05d}.parquet"
@@ -107,7 +107,7 @@ def run_partition(part,                  # a partition (see `_items`), or a feat
     failed = int(table['error'].notna().sum()) if 'error' in table.columns else 0
     return dict(index=index, rows=len(table), failed=failed, seconds=time.perf_counter() - t0, peak_rss_mb=_peak_rss_mb())
 
-# %% ../nbs/13_scale.ipynb #baeefeb4
+# %% ../nbs/13_scale.ipynb #11de7fd6
 @contextmanager
 def dask_client(scheduler:str|None=None,   # address of a running scheduler; None: start a LocalCluster
                 workers:int=2,             # LocalCluster worker processes (one thread each)
@@ -131,7 +131,7 @@ def dask_client(scheduler:str|None=None,   # address of a running scheduler; Non
         client.close()
         if cluster is not None: cluster.close()
 
-# %% ../nbs/13_scale.ipynb #ee34bb62
+# %% ../nbs/13_scale.ipynb #f45a3693
 _MANIFEST = '_partitions.json'
 
 def _check_manifest(out:Path, n:int, names:list|None):
@@ -192,7 +192,7 @@ def run_partitions(client,                    # a `distributed.Client` (see `das
     if bar is not None: bar.on_iter_end()
     return summary
 
-# %% ../nbs/13_scale.ipynb #a5042866
+# %% ../nbs/13_scale.ipynb #8ba16868
 def read_parts(output:str|Path)->pd.DataFrame:  # a folder written by `run_partitions`
     "The rows of all part files, in partition order, indexed by id."
     out = Path(output)
@@ -201,7 +201,7 @@ def read_parts(output:str|Path)->pd.DataFrame:  # a folder written by `run_parti
     if not files: raise FileNotFoundError(f"{out}: no part files")
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).set_index('id')
 
-# %% ../nbs/13_scale.ipynb #587a2ad1
+# %% ../nbs/13_scale.ipynb #5fd2a5b8
 def _report(summary:dict, out:Path, what:str, progress:bool):
     "Print the one-line summary and each failed partition."
     if not progress: return

@@ -322,7 +322,7 @@ def _common(p, jobs:int|None=None, seed:bool=False, limit:bool=False, format:boo
     p.add_argument('-f', '--force', action='store_true', help="overwrite existing outputs")
     p.add_argument('-q', '--quiet', action='store_true', help="no progress bars")
 
-# %% ../../nbs/20a_cli_core.ipynb #8488e055
+# %% ../../nbs/20a_cli_core.ipynb #1e4bc3ab
 def add_cluster_arguments(p):
     "The options that run a command on a Dask cluster: --scheduler ADDRESS, or --cluster local --workers N."
     g = p.add_argument_group('Dask cluster (pip install "vartransfer[scale]")')
