@@ -142,6 +142,9 @@ def test_hats_catalog(tmp_path):
         with pytest.warns(RuntimeWarning, match="margin cache"):
             catalog = read_hats_lightcurves(tmp_path/'obj', columns, source=tmp_path/'src')
         assert catalog.npartitions >= 2
+    # classified on single-threaded worker processes (as `dask_client` starts them): features bitwise as in one process
+    from vartransfer.scale import dask_client
+    with dask_client(workers=2) as client:
         feats = classify_hats(catalog, tmp_path/'features', None, columns, client=client, progress=False)
         pred = classify_hats(catalog, tmp_path/'predictions', simulated_source(), columns, client=client,
                              hats=tmp_path/'classes', progress=False)
