@@ -6,7 +6,8 @@
 __all__ = ['COMMANDS', 'TABLE_FORMATS', 'COLLECTION_SUFFIXES', 'MODEL_HELP', 'MAX_JOBS', 'EXIT_CODES', 'register_command',
            'build_parser', 'main', 'progress_lines', 'table_format', 'check_output', 'check_output_dir', 'write_table',
            'read_table', 'read_labels', 'table_columns', 'is_feature_table', 'reader_options', 'light_curve_items',
-           'check_inputs', 'computed_or_fail', 'load_features', 'load_model', 'model_outputs', 'number']
+           'check_inputs', 'computed_or_fail', 'load_features', 'load_model', 'model_outputs', 'number',
+           'add_cluster_arguments', 'on_cluster', 'run_on_cluster']
 
 # %% ../../nbs/20a_cli_core.ipynb #ddfb0fb1
 import argparse
@@ -451,3 +452,48 @@ def _common(p, jobs:int|None=None, seed:bool=False, limit:bool=False, format:boo
                             "raise: stop at the first failure (exit 1)")
     p.add_argument('-f', '--force', action='store_true', help="overwrite existing outputs")
     p.add_argument('-q', '--quiet', action='store_true', help="no progress bars")
+
+# %% ../../nbs/20a_cli_core.ipynb #1e4bc3ab
+def add_cluster_arguments(p):
+    "The options that run a command on a Dask cluster: --scheduler ADDRESS, or --cluster local --workers N."
+    g = p.add_argument_group('Dask cluster (pip install "vartransfer[scale]")')
+    g.add_argument('--scheduler', metavar='ADDRESS', help="run on this running Dask scheduler (e.g. tcp://10.0.0.1:8786)")
+    g.add_argument('--cluster', choices=['local'], help="start a local Dask cluster of --workers processes")
+    g.add_argument('--workers', type=number(int, 1, MAX_JOBS), default=2, help="worker processes of --cluster local (default 2)")
+
+def on_cluster(args)->bool:
+    "True when `args` ask for a Dask cluster; ValueError for contradictory options."
+    if args.scheduler and args.cluster: raise ValueError("give --scheduler or --cluster local, not both")
+    if args.workers < 1: raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    return bool(args.scheduler or args.cluster)
+
+def run_on_cluster(args,           # parsed `features` or `predict` arguments
+                   out:Path,       # the table to write
+                   model=None,     # a `Classifier` for `predict`; None: features
+                  )->int:          # exit code
+    "`features` (no model) or `predict` (a model) on a Dask cluster, resumable; the table written to `out`."
+    from vartransfer.scale import dask_client, extract_features_dask, predict_dask
+    paths = args.inputs
+    if model is not None and len(paths) == 1 and Path(paths[0]).is_file() and is_feature_table(paths[0]):
+        data = read_table(paths[0]).iloc[:args.limit or None]
+    else: data = light_curve_items(paths, args.limit, reader_options(args))
+    work = Path(args.work) if getattr(args, 'work', None) else out.with_name(out.name + '.parts')
+    if any(work.glob('part-*.parquet')): print(f"resuming from {work}")
+    size = getattr(args, 'chunk_size', None) or 1000
+    with dask_client(args.scheduler, args.workers, dashboard=not args.quiet) as client:
+        if model is None: df = extract_features_dask(data, work, client=client, partition_size=size, progress=not args.quiet,
+                                                      reader=reader_options(args))
+        else: df = predict_dask(model, data, work, client=client, partition_size=size, progress=not args.quiet,
+                                   reader=reader_options(args))
+    summary = df.attrs['summary']
+    if summary['failed']:
+        i, e = min(summary['failed'].items())
+        raise ValueError(f"{len(summary['failed'])} partition(s) failed (partition {i}: {e}); "
+                         f"the others are kept in {work}: run again to retry")
+    write_table(df, out, args.force)
+    if not getattr(args, 'keep_work', False):
+        for f in [*work.glob('part-*.parquet'), work/'_partitions.json']: f.unlink(missing_ok=True)
+        if not any(work.iterdir()): work.rmdir()
+    print(f"wrote {len(df)} rows to {out} on the Dask cluster: {summary['computed']} partitions computed now, "
+          f"{summary['skipped']} resumed, {df['error'].notna().sum()} failed stars (see its 'error' column)")
+    return 0

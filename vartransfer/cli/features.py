@@ -8,7 +8,7 @@ __all__ = ['features_arguments', 'cmd_features', 'predict_arguments', 'cmd_predi
 # %% ../../nbs/20b_cli_features.ipynb #ab1170cc
 from pathlib import Path
 
-from .core import (_common, EXIT_CODES, MODEL_HELP, check_inputs, check_output, computed_or_fail,
+from .core import (_common, add_cluster_arguments, on_cluster, run_on_cluster, EXIT_CODES, MODEL_HELP, check_inputs, check_output, computed_or_fail,
                                   light_curve_items, load_features, load_model, reader_options, register_command,
                                   number, table_format, write_table)
 
@@ -21,6 +21,7 @@ def features_arguments(p):
     p.add_argument('--keep-work', action='store_true', help="keep the parts folder when done")
     p.add_argument('--chunk-size', type=number(int, 1), default=200, help="light curves per part file (default 200)")
     _common(p, jobs=1, limit=True, reader=True)
+    add_cluster_arguments(p)
 
 def _clear_work(work:Path):
     "Remove the part files of a work folder, and the folder if that empties it."
@@ -34,6 +35,7 @@ def cmd_features(args)->int:
     table_format(out)
     check_inputs(*args.inputs)
     work = Path(args.work) if args.work else out.with_name(out.name + '.parts')
+    if on_cluster(args): return run_on_cluster(args, out)
     if work.exists() and not work.is_dir():
         raise FileExistsError(f"{work}: a file is where the parts folder should go; move it away or pass --work FOLDER")
     from vartransfer.features import extract_features_batch
@@ -69,6 +71,7 @@ def predict_arguments(p):
     p.add_argument('-o', '--output', required=True, help="predictions: .parquet, .csv or .fits")
     p.add_argument('-m', '--model', default='sim', help=MODEL_HELP + "; default sim")
     _common(p, jobs=1, limit=True, reader=True)
+    add_cluster_arguments(p)
 
 def cmd_predict(args)->int:
     "Classes and class probabilities of each star."
@@ -76,6 +79,7 @@ def cmd_predict(args)->int:
     table_format(out)
     check_inputs(*args.inputs)
     model = load_model(args.model)
+    if on_cluster(args): return run_on_cluster(args, out, model)
     pred = model.predict(load_features(args.inputs, args.jobs, args.limit, None, not args.quiet, args.errors, reader_options(args)))
     write_table(pred, out, args.force)
     counts = pred['class'].value_counts()
