@@ -503,6 +503,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'vartransfer.periods._period_result': ('periods.html#_period_result', 'vartransfer/periods.py'),
                                      'vartransfer.periods._period_uncertainty': ( 'periods.html#_period_uncertainty',
                                                                                   'vartransfer/periods.py'),
+                                     'vartransfer.periods._plans': ('periods.html#_plans', 'vartransfer/periods.py'),
                                      'vartransfer.periods._resolve_backend': ('periods.html#_resolve_backend', 'vartransfer/periods.py'),
                                      'vartransfer.periods._size_class': ('periods.html#_size_class', 'vartransfer/periods.py'),
                                      'vartransfer.periods.check_grid_size': ('periods.html#check_grid_size', 'vartransfer/periods.py'),

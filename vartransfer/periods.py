@@ -11,6 +11,7 @@ __all__ = ['UPSILON_MIN_PERIOD', 'UPSILON_OVERSAMPLING', 'UPSILON_MIN_HIFAC', 'B
 import importlib.util
 import os
 from dataclasses import dataclass, field
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -121,7 +122,13 @@ def _resolve_backend(backend:str, batched:bool=False)->str:
     return backend
 
 # %% ../nbs/02_periods.ipynb #08cd4b68
-_PLANS, _MAX_PLANS, _MAX_PLAN_MODES, _MAX_CACHED_PLAN = {}, 12, 2**23, 2**21   # plans kept per process (~200 MB at most)
+_MAX_PLANS, _MAX_PLAN_MODES, _MAX_CACHED_PLAN = 12, 2**23, 2**21   # plans kept per thread (~200 MB at most)
+_LOCAL = threading.local()   # a plan is not thread-safe: each thread (e.g. of a Dask worker) keeps its own
+
+def _plans()->dict:
+    "This thread's cached finufft plans, least recently used first."
+    if not hasattr(_LOCAL, 'plans'): _LOCAL.plans = {}
+    return _LOCAL.plans
 FINUFFT_UPSAMPLING = 1.25    # finufft's upsampfac: fine grid 1.25x the modes (FFTs 40 % shorter than with 2.0)
 
 def _size_class(n:int)->int:
@@ -132,15 +139,15 @@ def _size_class(n:int)->int:
 def _finufft_plan(n_modes:int, eps:float, nthreads:int):
     "A finufft type-1 plan (float64) with `n_modes` modes, cached unless it is large."
     import finufft
-    key = (n_modes, eps, nthreads)
-    plan = _PLANS.pop(key, None)
+    key, plans = (n_modes, eps, nthreads), _plans()
+    plan = plans.pop(key, None)
     if plan is None:
         plan = finufft.Plan(1, (n_modes,), n_trans=1, eps=eps, isign=1, dtype='complex128', nthreads=nthreads,
                             upsampfac=FINUFFT_UPSAMPLING)
         if n_modes > _MAX_CACHED_PLAN: return plan                       # used once: memory stays bounded
-        while _PLANS and (len(_PLANS) >= _MAX_PLANS or sum(k[0] for k in _PLANS) + n_modes > _MAX_PLAN_MODES):
-            _PLANS.pop(next(iter(_PLANS)))                                 # drop the least recently used
-    _PLANS[key] = plan
+        while plans and (len(plans) >= _MAX_PLANS or sum(k[0] for k in plans) + n_modes > _MAX_PLAN_MODES):
+            plans.pop(next(iter(plans)))                                 # drop the least recently used
+    plans[key] = plan
     return plan
 
 def _lomb_scargle_finufft(time, y, grid, eps=2e-10, nthreads=1, block=32768):
