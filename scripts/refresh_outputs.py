@@ -43,6 +43,7 @@ def notebooks(paths=None) -> list[Path]:
 _PROGRESS_HTML = re.compile(r"<progress|progress-bar|fastprogress", re.I)
 _TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b")
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
+_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d{2,5}\b")
 _WARNING = re.compile(r"^[^\n]*:\d+: \w*Warning: [^\n]*\n(?:[ \t]+[^\n]*\n?)*", re.M)
 _TMP = re.compile(r"(?:/private)?/(?:tmp|var/folders)/[^\s'\"<>),\]]*")
 
@@ -68,6 +69,7 @@ def clean_text(text: str) -> str:
         if path and path not in ("/", "."): text = text.replace(path, sub)
     text = _TMP.sub("/tmp/...", text)
     text = _ADDRESS.sub("0x...", text)
+    text = _PORT.sub(r"\1:<port>", text)
     return _TIMESTAMP.sub("<time>", text)
 
 
@@ -106,10 +108,34 @@ def clean_outputs(outputs: list) -> list:
 
 
 # ---------------------------------------------------------------------------------- executing
-def execute(path: Path, skip_flags=None, cell_timeout=None):
-    """Run the notebook at `path` as nbdev's tester does; return (notebook, indices of the cells run, error).
+class _Cell:
+    "A cell as `execute` returns it: its type and its cleaned outputs."
+    def __init__(self, cell_type, outputs): self.cell_type, self.outputs = cell_type, outputs
 
-    The notebook is execnb's object (cells with `.outputs` cleaned by `clean_outputs`)."""
+
+class _Notebook:
+    def __init__(self, cells): self.cells = cells
+
+
+def execute(path: Path, skip_flags=None, cell_timeout=None):
+    """Run the notebook at `path` as nbdev's tester does, in a fresh Python process (no state, such as
+    pandas options, figures or registries, leaks from one notebook to the next); return (notebook,
+    indices of the cells run, error). The notebook's cells have `.cell_type` and cleaned `.outputs`."""
+    import json
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        env = {**os.environ, "COLUMNS": "100", "LINES": "50"}
+        args = [sys.executable, str(Path(__file__).resolve()), "--execute-to", str(result), str(path)]
+        if skip_flags is not None: args += ["--skip-flags", ",".join(skip_flags) or "-"]
+        proc = subprocess.run(args, env=env, capture_output=True, text=True)
+        if not result.exists():
+            return _Notebook([]), [], f"the notebook process died (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+        res = json.loads(result.read_text())
+    return _Notebook([_Cell(t, o) for t, o in res["cells"]]), res["ran"], res["error"]
+
+
+def _execute_here(path: Path, skip_flags=None, cell_timeout=None):
+    """Run the notebook at `path` in this process as nbdev's tester does; (execnb notebook, cells run, error)."""
     from execnb.shell import CaptureShell
     from fastcore.xtras import working_directory
     from nbdev.config import get_config
@@ -170,7 +196,7 @@ def refresh(path: Path) -> float:
 # (only that each image is there), stderr, or machine paths.
 RTOL, ATOL = 0.05, 0.02
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_TIMING = re.compile(r"\d\s*(?:s|ms|µs|us|ns|min|h|sec|seconds|minutes)\b|/s\b|\b\d\d:\d\d\b|per second", re.I)
+_TIMING = re.compile(r"\d\s*(?:s|ms|µs|us|ns|min|h|sec|seconds|minutes)\b|/s\b|\b\d\d:\d\d\b|per second|^Epoch \d+/\d+", re.I | re.M)
 _SOME_PATH = re.compile(r"(?:\$VARTRANSFER_\w+|~|/tmp/\.\.\.|\.)(?:/[^\s'\"<>),\]]*)")
 
 
@@ -234,7 +260,21 @@ def _plain(obj):
     return obj
 
 
-if __name__ == "__main__":
+def _child(argv):
+    "The `--execute-to RESULT [--skip-flags a,b] NOTEBOOK` mode: run one notebook here, write the result as JSON."
+    import json
+    result, rest = Path(argv[argv.index("--execute-to") + 1]), argv[argv.index("--execute-to") + 2:]
+    skip = None
+    if "--skip-flags" in rest:
+        i = rest.index("--skip-flags"); skip = [f for f in rest[i + 1].split(",") if f and f != "-"]; rest = rest[:i] + rest[i + 2:]
+    nb, ran, error = _execute_here(Path(rest[0]), skip)
+    cells = [(c.cell_type, [_plain(dict(o)) for o in c.outputs] if c.cell_type == "code" else []) for c in nb.cells]
+    result.write_text(json.dumps(dict(cells=cells, ran=ran, error=error)))
+
+
+if __name__ == "__main__" and "--execute-to" in sys.argv:
+    _child(sys.argv[1:])
+elif __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     if "-h" in sys.argv or "--help" in sys.argv: sys.exit(__doc__)
     failed = []

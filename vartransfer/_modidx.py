@@ -470,6 +470,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'vartransfer.model._str_list': ('model.html#_str_list', 'vartransfer/model.py'),
                                    'vartransfer.model.features_of': ('model.html#features_of', 'vartransfer/model.py'),
                                    'vartransfer.model.read_model_config': ('model.html#read_model_config', 'vartransfer/model.py'),
+                                   'vartransfer.model.read_model_json': ('model.html#read_model_json', 'vartransfer/model.py'),
                                    'vartransfer.model.varnet_splitter': ('model.html#varnet_splitter', 'vartransfer/model.py')},
             'vartransfer.periods': { 'vartransfer.periods.FrequencyGrid': ('periods.html#frequencygrid', 'vartransfer/periods.py'),
                                      'vartransfer.periods.FrequencyGrid.__post_init__': ( 'periods.html#frequencygrid.__post_init__',

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'MODEL_SCHEMA', 'TRANSFORM_SCHEMA', 'ARCH_SCHEMA', 'VarNet', 'varnet_splitter', 'Classifier',
-           'features_of', 'VarClassifier', 'ModelFileError', 'read_model_config']
+           'features_of', 'VarClassifier', 'ModelFileError', 'read_model_json', 'read_model_config']
 
 # %% ../nbs/08_model.ipynb #798f0924
 import json
@@ -273,8 +273,8 @@ def _check_schema(d, schema:dict, where:str):
             if required: raise ModelFileError(f"{where}: missing key {key!r} ({what})")
         elif not ok(d[key]): raise ModelFileError(f"{where}: {key!r} must be {what}, got {json.dumps(d[key])[:60]}")
 
-def read_model_config(jpath:Path)->dict:
-    "The JSON of a saved classifier, checked against `MODEL_SCHEMA` (one-line `ModelFileError` otherwise)."
+def read_model_json(jpath:Path)->dict:
+    "The JSON object of a saved classifier's `.json` file (one-line `ModelFileError` when it is not one)."
     fix = "save the model again, or use the files `VarClassifier.save` wrote"
     try: text = jpath.read_bytes().decode('utf-8')
     except UnicodeDecodeError: raise ModelFileError(f"{jpath}: not UTF-8 text (a model JSON is UTF-8); {fix}") from None
@@ -283,6 +283,11 @@ def read_model_config(jpath:Path)->dict:
         raise ModelFileError(f"{jpath}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}; truncated?); {fix}") from None
     if not isinstance(config, dict):
         raise ModelFileError(f"{jpath}: a model JSON is an object, this file holds {type(config).__name__} {text.strip()[:40]}; {fix}")
+    return config
+
+def read_model_config(jpath:Path)->dict:
+    "The JSON of a saved classifier, checked against `MODEL_SCHEMA` (one-line `ModelFileError` otherwise)."
+    config = read_model_json(jpath)
     if config.get('format') != 'vartransfer': raise ModelFileError(f"{jpath}: not a vartransfer model file (no \"format\": \"vartransfer\")")
     _check_schema(config, MODEL_SCHEMA, f"{jpath}")
     if config['format_version'] > FORMAT_VERSION:

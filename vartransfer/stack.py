@@ -23,7 +23,7 @@ from sklearn.tree._tree import NODE_DTYPE, Tree
 
 from . import __version__
 from .evaluate import apply_temperature, brier_score, expected_calibration_error, fit_temperature
-from .model import Classifier, VarClassifier, VarNet, _paths, _sha256
+from .model import read_model_json, Classifier, VarClassifier, VarNet, _paths, _sha256
 from .taxonomy import superclass_of
 from .transform import FeatureTransform
 from .transfer import ForestClassifier, TaxonomyClassifier, transfer
@@ -246,7 +246,7 @@ def load_classifier(path)->Classifier:
     "A saved `VarClassifier` or `StackedClassifier`, whichever the JSON names."
     _, jpath = _paths(path)
     if not jpath.exists(): raise FileNotFoundError(f"{jpath}: no such file (saved classifiers are <stem>.safetensors + <stem>.json)")
-    fmt = json.loads(jpath.read_text()).get('format')
+    fmt = read_model_json(jpath).get('format')
     return StackedClassifier.load(path) if fmt == 'vartransfer-stack' else VarClassifier.load(path)
 
 # %% ../nbs/10b_stack.ipynb #st000020
