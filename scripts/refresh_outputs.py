@@ -45,6 +45,7 @@ _TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 _PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d{2,5}\b")
 _WARNING = re.compile(r"^[^\n]*:\d+: \w*Warning: [^\n]*\n(?:[ \t]+[^\n]*\n?)*", re.M)
+_PROGRESS_LINE = re.compile(r"^(?:[^\n]*(?:\d+%\|[^\n]*|it/s\]|\|\s*\d+/\d+ \[)[^\n]*|Building task graph\.\.\.)\n?", re.M)
 _TMP = re.compile(r"(?:/private)?/(?:tmp|var/folders)/[^\s'\"<>),\]]*")
 
 
@@ -94,7 +95,8 @@ def clean_outputs(outputs: list) -> list:
         if "metadata" in out: out["metadata"] = {}
         if out.get("output_type") == "stream":
             text = "".join(out.get("text", ""))
-            if out.get("name") == "stderr": text = _WARNING.sub("", text)   # library warnings vary by version
+            if out.get("name") == "stderr":   # library warnings vary by version; bars and status lines (lsdb) say nothing lasting
+                text = _PROGRESS_LINE.sub("", _WARNING.sub("", text.replace("\r", "\n")))
             text = clean_text(text)
             if not text.strip(): continue
             if res and res[-1].get("output_type") == "stream" and res[-1].get("name") == out.get("name"):
