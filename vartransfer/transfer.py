@@ -28,7 +28,7 @@ from .features import FEATURE_NAMES
 from .taxonomy import superclass_of
 from .transform import FeatureTransform
 from .model import Classifier, VarClassifier, VarNet, varnet_splitter
-from .learner import class_weights, default_metrics, feature_dls, source_learner
+from .learner import StopNonFinite, class_weights, default_metrics, feature_dls, source_learner
 
 # %% ../nbs/10_transfer.ipynb #b9048907
 def class_members(target_classes:list[str],      # target class names
@@ -192,7 +192,7 @@ def transfer_learner(source:VarClassifier,          # the source classifier
         if net.out_bn: raise ValueError("transfer_learner: prior matching needs a head without output batch norm")
         with torch.no_grad(): fc.bias += torch.tensor(match_prior(p, counts / counts.sum()), dtype=torch.float32)
     loss = CrossEntropyLossFlat(weight=class_weights(dls).to(dls.device) if weighted else None)
-    cbs = ([BnStatsFreeze()] if freeze_bn_stats else []) + list(cbs or [])
+    cbs = [StopNonFinite(), *([BnStatsFreeze()] if freeze_bn_stats else []), *(cbs or [])]   # a diverging fit stops at once
     learn = Learner(dls, net, loss_func=loss, opt_func=opt_func, splitter=varnet_splitter, wd=wd,
                     metrics=default_metrics(dls) if metrics is None else metrics, cbs=cbs)
     learn.source_classes = list(source.classes)
@@ -258,7 +258,7 @@ def upsilont_recipe(source:VarClassifier,        # the source classifier
     dls = feature_dls(table, labels, classes=classes, transform=transform, valid_pct=valid_pct, seed=seed, bs=1024)
     net = copy.deepcopy(source.net).cpu().replace_head(len(dls.vocab), out_bn=True)
     learn = Learner(dls, net, loss_func=CrossEntropyLossFlat(), opt_func=partial(SGD, mom=0.9), wd=0.,
-                    splitter=varnet_splitter, metrics=default_metrics(dls))
+                    splitter=varnet_splitter, metrics=default_metrics(dls), cbs=[StopNonFinite()])
     if progress: learn.fit(epochs, lr)
     else:
         with learn.no_bar(), learn.no_logging(): learn.fit(epochs, lr)

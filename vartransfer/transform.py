@@ -153,9 +153,15 @@ def to_dict(self:FeatureTransform)->dict:
 @patch(cls_method=True)
 def from_dict(cls:FeatureTransform, d:dict)->FeatureTransform:
     "A transform from `to_dict`'s output."
+    if not isinstance(d, dict): raise ValueError(f"FeatureTransform.from_dict: expected a mapping, got {type(d).__name__}")
     missing = [k for k in ('features', 'minimum', 'median', 'std') if k not in d]
     if missing: raise KeyError(f"FeatureTransform.from_dict: missing key(s) {missing}")
-    return cls(d['features'], d['minimum'], d['median'], d['std'], mode=d.get('mode', 'clip'), clip=d.get('clip', 5.))
+    if not isinstance(d['features'], list) or not all(isinstance(f, str) for f in d['features']):
+        raise ValueError("FeatureTransform.from_dict: 'features' must be a list of feature names")
+    if not isinstance(d['minimum'], dict): raise ValueError("FeatureTransform.from_dict: 'minimum' must map feature names to numbers")
+    try: return cls(d['features'], d['minimum'], d['median'], d['std'], mode=d.get('mode', 'clip'), clip=d.get('clip', 5.))
+    except (TypeError, ValueError) as e:   # a number that is not one, a list of the wrong length: one line, named
+        raise ValueError(f"FeatureTransform.from_dict: {str(e).removeprefix('FeatureTransform: ')}") from None
 
 @patch
 def to_json(self:FeatureTransform, path:str|Path|None=None)->str:
@@ -170,5 +176,9 @@ def from_json(cls:FeatureTransform, s:str|Path)->FeatureTransform:
     if isinstance(s, Path) or (isinstance(s, str) and not s.lstrip().startswith('{')):
         p = Path(s)
         if not p.exists(): raise FileNotFoundError(f"{p}: no such transform file")
-        s = p.read_text()
-    return cls.from_dict(json.loads(s))
+        where, s = str(p), p.read_text(encoding='utf-8', errors='replace')
+    else: where = 'transform JSON'
+    try: d = json.loads(s)
+    except json.JSONDecodeError as e: raise ValueError(f"{where}: not valid JSON ({e.msg}, line {e.lineno})") from None
+    try: return cls.from_dict(d)
+    except (KeyError, ValueError) as e: raise ValueError(f"{where}: {str(e.args[0]).removeprefix('FeatureTransform.from_dict: ')}") from None
