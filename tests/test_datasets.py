@@ -10,7 +10,8 @@ import pytest
 
 from vartransfer.datasets import (SPLIT_FRACTIONS, SPLIT_SEEDS, ChecksumError, DownloadError, benchmark_split,
                                   benchmark_splits, download, fetch, fetch_file, get_dataset, list_datasets,
-                                  load_dataset, ogle_url, read_ogle_ident, ztf_url, _ztf_file)
+                                  load_dataset, ogle_url, read_ogle_ident, ztf_url)
+from vartransfer.datasets.archives import _ztf_file
 from vartransfer.taxonomy import (ASAS_RICHARDS_MAP, OGLE_MAP, SUPERCLASSES, UPSILONT, UPSILONT_CLASSES,
                                   UnmappedLabelsWarning, map_labels, superclass_of)
 
