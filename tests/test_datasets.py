@@ -202,3 +202,12 @@ def test_download_checks_then_renames(tmp_path, http_mirror, monkeypatch):
     with pytest.raises(DownloadError, match="404") as e:
         download(f"{http_mirror}/no/such/file.dat", tmp_path / "x.dat")
     assert e.value.status == 404
+
+
+def test_each_part_sees_every_dataset():
+    "A part imported alone (not through the package) still finds the datasets the other parts register."
+    import subprocess, sys
+    code = ("from vartransfer.datasets.core import get_dataset, list_datasets; "
+            "print(get_dataset('asas_richards2012').name, get_dataset('hipparcos').kind, len(list_datasets()))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[:2] == ['asas_richards2012', 'service'] and int(out[2]) >= 20, out

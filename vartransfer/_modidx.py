@@ -147,6 +147,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                            'vartransfer.datasets.core._part': ('datasets_core.html#_part', 'vartransfer/datasets/core.py'),
                                            'vartransfer.datasets.core._register_simulated': ( 'datasets_core.html#_register_simulated',
                                                                                               'vartransfer/datasets/core.py'),
+                                           'vartransfer.datasets.core._registry': ( 'datasets_core.html#_registry',
+                                                                                    'vartransfer/datasets/core.py'),
                                            'vartransfer.datasets.core._require_online': ( 'datasets_core.html#_require_online',
                                                                                           'vartransfer/datasets/core.py'),
                                            'vartransfer.datasets.core._write_atomic': ( 'datasets_core.html#_write_atomic',

@@ -9,9 +9,11 @@ __all__ = ['SIMULATED_DATASETS', 'LABEL_COLUMNS', 'DownloadError', 'ChecksumErro
 
 # %% ../../nbs/05a_datasets_core.ipynb #b6af1d08
 import hashlib
+import importlib
 import math
 import os
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 from functools import partial
@@ -189,16 +191,25 @@ def register_dataset(name:str,                       # unique name, e.g. 'asas_r
     _REGISTRY[name] = ds
     return ds
 
+_BUILTIN_PARTS = ('vartransfer.datasets.pinned', 'vartransfer.datasets.archives')   # each registers its datasets when imported
+
+def _registry()->dict[str, Dataset]:
+    "The registry, the built-in datasets of the other parts included (imported at call time: no import-time circle)."
+    for part in _BUILTIN_PARTS:
+        if part not in sys.modules: importlib.import_module(part)
+    return _REGISTRY
+
 def get_dataset(name:str)->Dataset:
     "The registered dataset `name`."
-    if name not in _REGISTRY:
-        raise KeyError(f"no dataset {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
+    registry = _registry()
+    if name not in registry:
+        raise KeyError(f"no dataset {name!r}; registered: {', '.join(sorted(registry))}")
+    return registry[name]
 
 def list_datasets()->pd.DataFrame:
     "All registered datasets: name, kind, where (local or remote), survey, description, citation, licence."
     rows = [dict(name=d.name, kind=d.kind, where=d.where, survey=d.survey, description=d.description,
-                 citation=d.citation, licence=d.licence) for d in _REGISTRY.values()]
+                 citation=d.citation, licence=d.licence) for d in _registry().values()]
     return pd.DataFrame(rows, columns=['name', 'kind', 'where', 'survey', 'description', 'citation', 'licence']).set_index('name')
 
 def fetch_file(dataset:str, filename:str)->Path:
