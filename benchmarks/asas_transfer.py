@@ -75,7 +75,7 @@ def asas_features(n_jobs:int)->tuple[pd.DataFrame, pd.Series]:
     path = RESULTS/'asas_features.parquet'
     if path.exists(): feats = pd.read_parquet(path)
     else:
-        from vartransfer.features import extract_features_batch
+        from vartransfer.batch import extract_features_batch
         feats = extract_features_batch(lcs.subset(y.index), n_jobs=n_jobs, progress=False)
         RESULTS.mkdir(parents=True, exist_ok=True); feats.to_parquet(path)
     bad = feats['error'].notna()
@@ -89,7 +89,8 @@ def eros1_source(n_jobs:int):
     stem = RESULTS/'eros1_source'
     if stem.with_suffix('.json').exists(): return VarClassifier.load(stem)
     from vartransfer.datasets import load_dataset
-    from vartransfer.features import FEATURE_NAMES, extract_features_batch
+    from vartransfer.features import FEATURE_NAMES
+    from vartransfer.batch import extract_features_batch
     from vartransfer.learner import feature_dls, source_learner
     path = RESULTS/'eros1_features.parquet'
     lcs, labels = load_dataset('eros1_ramp')

@@ -35,8 +35,8 @@ sys.path.insert(0, str(HERE))
 
 from upsilon_reference import reference_features  # noqa: E402
 
-from vartransfer.features import (EXTRA_FEATURE_NAMES, FEATURE_NAMES, UPSILON_TIME_ORIGIN,  # noqa: E402
-                                  compute_features, extract_features_batch)
+from vartransfer.batch import extract_features_batch  # noqa: E402
+from vartransfer.features import EXTRA_FEATURE_NAMES, FEATURE_NAMES, UPSILON_TIME_ORIGIN, compute_features  # noqa: E402
 from vartransfer.io.asas import read_asas_richards_tarball  # noqa: E402
 from vartransfer.lightcurve import LightCurve, LightCurves  # noqa: E402
 from vartransfer.periods import default_backend, upsilon_grid  # noqa: E402

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vartransfer.features import extract_features_batch
+from vartransfer.batch import extract_features_batch
 from vartransfer.lightcurve import LightCurves
 from vartransfer.pretrained import simulated_source
 from vartransfer.scale import dask_client, extract_features_dask, predict_dask, read_parts, split_lightcurves

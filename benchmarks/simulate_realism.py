@@ -31,7 +31,8 @@ from sklearn.metrics import confusion_matrix, f1_score, matthews_corrcoef
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from vartransfer.datasets import load_dataset
-from vartransfer.features import FEATURE_NAMES, extract_features_batch
+from vartransfer.features import FEATURE_NAMES
+from vartransfer.batch import extract_features_batch
 from vartransfer.simulate import simulate
 from vartransfer.taxonomy import UPSILONT_CLASSES, superclass_of
 

@@ -35,7 +35,7 @@ SURVEYS = (('OGLE-III', 0, ('I',)), ('EROS-2', 1, ('B_E', 'R_E')))   # survey, s
 def simulated_features(n_per_class:int, n_jobs:int)->tuple[pd.DataFrame, pd.Series]:
     "Features and UPSILoN-T classes of the simulated training curves (cached)."
     from vartransfer.datasets import data_home
-    from vartransfer.features import extract_features_batch
+    from vartransfer.batch import extract_features_batch
     from vartransfer.simulate import simulate
     cache = data_home()/'sim_source'/f'features-n{n_per_class}.parquet'
     if cache.exists():

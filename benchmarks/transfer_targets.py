@@ -20,7 +20,7 @@ TARGETS = ('asas6', 'eros1_B', 'eros1_R', *SIM_TARGETS)
 
 
 def _features(lcs, path:Path, n_jobs:int)->pd.DataFrame:
-    from vartransfer.features import extract_features_batch
+    from vartransfer.batch import extract_features_batch
     if path.exists(): return pd.read_parquet(path)
     feats = extract_features_batch(lcs, n_jobs=n_jobs, progress=False)
     path.parent.mkdir(parents=True, exist_ok=True); feats.to_parquet(path)

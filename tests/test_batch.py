@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vartransfer.batch import DROP_NAMES, OUTPUT_COLUMNS, extract_features_batch, read_features
 from vartransfer.cli.core import read_table
 from vartransfer.cli.main import main
-from vartransfer.features import DROP_NAMES, FEATURE_NAMES, OUTPUT_COLUMNS, extract_features_batch, read_features
+from vartransfer.features import FEATURE_NAMES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -64,7 +64,7 @@ def asas(mirror, tmp_path_factory):
 @pytest.fixture(scope="module")
 def features(asas):
     "`vartransfer features` on the 60 stars, resuming a run interrupted after 10 of them."
-    from vartransfer.features import extract_features_batch
+    from vartransfer.batch import extract_features_batch
     from vartransfer.io.read import read_lightcurve
     tmp = asas["tmp"]
     extract_features_batch(read_lightcurve(asas["tar"]).subset(asas["stars"][:10]), output=tmp / "f.parquet.parts", progress=False)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vartransfer.features import (ALL_NAMES, FEATURE_NAMES, OUTPUT_COLUMNS, UPSILON_TIME_ORIGIN, compute_features, extract_features,
-                                  extract_features_batch, read_features)
+from vartransfer.batch import OUTPUT_COLUMNS, extract_features_batch, read_features
+from vartransfer.features import ALL_NAMES, FEATURE_NAMES, UPSILON_TIME_ORIGIN, compute_features, extract_features
 from vartransfer.io.asas import read_asas_richards_tarball
 from vartransfer.io.photometry import read_eros2
 from vartransfer.lightcurve import LightCurve, LightCurveError

@@ -35,7 +35,7 @@ def source(mirror):
 def asas(mirror):
     "151 real ASAS stars (features) and their ASAS-6 superclasses."
     from vartransfer.datasets import benchmark_split, load_dataset
-    from vartransfer.features import extract_features_batch
+    from vartransfer.batch import extract_features_batch
     lcs, labels = load_dataset('asas_richards2012')
     pool, _ = benchmark_split(labels['superclass'], 0.25, seed=0)
     feats = extract_features_batch(lcs.subset(pool), progress=False)

@@ -128,7 +128,7 @@ def test_hats_catalog(tmp_path):
     "A HATS catalog built with hats-import from simulated ZTF light curves (objects + sources), classified through lsdb."
     lsdb = pytest.importorskip("lsdb")
     from distributed import Client, LocalCluster
-    from vartransfer.features import extract_features_batch
+    from vartransfer.batch import extract_features_batch
     from vartransfer.hats import LightCurveColumns, classify_hats, lightcurves_to_tables, read_hats_lightcurves, write_hats
     from vartransfer.pretrained import simulated_source
     lcs, _ = simulate('ZTF', classes=FAST, n_per_class=2, seed=5, progress=False)   # 12 stars in g and r

@@ -21,7 +21,8 @@ from sklearn.model_selection import StratifiedKFold
 
 import vartransfer
 from .lightcurve import LightCurves
-from .features import FEATURE_NAMES, extract_features_batch
+from .features import FEATURE_NAMES
+from .batch import extract_features_batch
 from .taxonomy import UPSILONT_CLASSES, superclass_of
 from .datasets import DownloadError, benchmark_split, load_dataset
 from .simulate import simulate

@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from . import __version__
 from .lightcurve import LightCurve, LightCurves
 from .transform import FeatureTransform
-from .features import extract_features_batch
+from .batch import extract_features_batch
 
 # %% ../nbs/08_model.ipynb #ee728c0b
 class VarNet(nn.Module):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
-from .features import _frame, _task_rows, batch_inputs
+from .batch import _frame, _task_rows, batch_inputs
 from .lightcurve import LightCurve, LightCurves
 
 # %% ../nbs/13_scale.ipynb #1374b18e

@@ -293,8 +293,8 @@ def is_feature_table(path)->bool:
     return not missing
 
 def reader_options(args)->dict:
-    "The light-curve reader options given on the command line (keys of `vartransfer.features.READER_OPTIONS`)."
-    from vartransfer.features import READER_OPTIONS
+    "The light-curve reader options given on the command line (keys of `vartransfer.batch.READER_OPTIONS`)."
+    from vartransfer.batch import READER_OPTIONS
     return {k: getattr(args, k) for k in READER_OPTIONS if getattr(args, k, None) is not None}
 
 def light_curve_items(paths,                # files, folders, archives, LightCurves parquet files
@@ -302,11 +302,11 @@ def light_curve_items(paths,                # files, folders, archives, LightCur
                       reader:dict|None=None,  # reader options (see `reader_options`)
                      )->list:               # inputs for `extract_features_batch`
     "What to extract features from, resolved now: folders walked, archives read, files that are no light curves noted."
-    from vartransfer.features import batch_inputs
+    from vartransfer.batch import batch_inputs
     check_inputs(*paths)
     items = batch_inputs(list(map(Path, paths)), reader, limit)
     if not any(t.kind != 'ignored' for t in items):
-        from vartransfer.features import _note
+        from vartransfer.batch import _note
         why = '; '.join(_note(t.source, t.error) for t in items[:3])
         raise ValueError(f"no light curves in {', '.join(map(str, paths))}" + (f" (skipped {why})" if why else ""))
     return items
@@ -319,7 +319,7 @@ def check_inputs(*paths):
 # %% ../../nbs/20a_cli_core.ipynb #9fc70696
 def computed_or_fail(df:pd.DataFrame)->pd.DataFrame:  # the output of `extract_features_batch`
     "`df`, after printing its failure summary on stderr; ValueError when no light curve has features."
-    from vartransfer.features import batch_report
+    from vartransfer.batch import batch_report
     failed = df['error'].notna()
     if len(df) and not failed.all():
         text = batch_report(df)
@@ -345,7 +345,7 @@ def load_features(paths,                # one feature table, or light-curve inpu
         table = read_table(paths[0])
         _check_numeric(table, FEATURE_NAMES, paths[0])
         return table.iloc[:limit] if limit else table
-    from vartransfer.features import extract_features_batch
+    from vartransfer.batch import extract_features_batch
     reader = {**(reader or {}), **({'format': format} if format is not None else {})}
     items = light_curve_items(paths, limit, reader)
     return computed_or_fail(extract_features_batch(items, n_jobs=n_jobs, progress=progress, errors=errors, reader=reader,

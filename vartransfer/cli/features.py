@@ -38,7 +38,7 @@ def cmd_features(args)->int:
     if on_cluster(args): return run_on_cluster(args, out)
     if work.exists() and not work.is_dir():
         raise FileExistsError(f"{work}: a file is where the parts folder should go; move it away or pass --work FOLDER")
-    from vartransfer.features import extract_features_batch
+    from vartransfer.batch import extract_features_batch
     reader = reader_options(args)
     items = light_curve_items(args.inputs, args.limit, reader)
     if args.force: _clear_work(work)          # --force recomputes: no part of an earlier run is reused
