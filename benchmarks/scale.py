@@ -9,11 +9,9 @@ in a child process has one of its workers killed (SIGKILL) at a quarter of the p
 whole child (driver, scheduler, workers) killed at half; the rerun computes only what is missing and
 must give the same table as the uninterrupted run.
 
-The issue asks for 100,000 curves; on the shared 2-core machine this was run with a smaller N (see
-`n_curves` in the JSON) and while other jobs used the CPUs (the load average is recorded), so the
-timings and the 2-vs-1 ratio are noisy.
+The load average at the start and end is recorded: timings taken while other jobs use the CPUs are noisy.
 
-    python benchmarks/scale.py --n 6000 --partition-size 100    # writes benchmarks/results/scale.json
+    python benchmarks/scale.py --n 100000 --partition-size 100    # writes benchmarks/results/scale.json (about 1 h on 2 cores)
 """
 import argparse
 import json
@@ -68,7 +66,7 @@ def timed_run(folder:Path, out:Path, workers:int, model)->dict:
         wall = time.perf_counter() - t0
     s = df.attrs['summary']
     return dict(workers=workers, wall_s=wall, curves=len(df), curves_per_s=len(df) / wall,
-                peak_rss_mb_per_worker=max(x['peak_rss_mb'] for x in s['stats']), failed_partitions=len(s['failed']),
+                peak_rss_mb_per_worker=max(x['peak_rss_mb'] for x in s['stats']), memory_measure='VmHWM', failed_partitions=len(s['failed']),
                 failed_stars=int(df['error'].notna().sum()), stats=s['stats'])
 
 
@@ -86,15 +84,39 @@ def child(folder:str, out:str, events:str):
         predict_dask(model, folder, out, client=client, progress=False)
 
 
+def memory_only(curves:Path, output:Path):
+    "Peak memory of each of 2 workers over every partition in `curves`, written into the JSON of an earlier run."
+    tmp = Path(tempfile.mkdtemp(prefix='vt-scale-mem-'))
+    load0 = os.getloadavg()
+    with dask_client(workers=2) as client:
+        df = predict_dask(simulated_source(), curves, tmp/'pred', client=client, progress=False)
+    stats = df.attrs['summary']['stats']
+    peak = max(x['peak_rss_mb'] for x in stats)
+    res = json.loads(output.read_text())
+    res['memory'] = dict(command="python benchmarks/scale.py " + " ".join(sys.argv[1:]), partitions=len(stats), curves=len(df),
+                         peak_rss_mb_per_worker=peak, measure='VmHWM of each worker process (its own high-water mark)',
+                         loadavg_start=load0, loadavg_end=os.getloadavg())
+    for r in res.get('throughput', {}).values():   # a run before the fix measured ru_maxrss: the peak of the process that started the workers
+        if 'peak_rss_mb_per_worker' in r and r.get('memory_measure') != 'VmHWM':
+            r['ru_maxrss_mb_inherited_from_driver'] = r.pop('peak_rss_mb_per_worker')
+    output.write_text(json.dumps(res, indent=1) + '\n')
+    print(f"peak memory per worker (VmHWM) over {len(stats)} partitions, {len(df)} curves: {peak:.0f} MB; written into {output}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--n', type=int, default=2000, help="light curves in all (half of each cadence)")
     ap.add_argument('--subset', type=int, default=1000, help="light curves of the identity check")
     ap.add_argument('--partition-size', type=int, default=100)
     ap.add_argument('--output', default=str(HERE/'results'/'scale.json'))
+    ap.add_argument('--memory-only', metavar='CURVES',
+                    help="only measure the workers' peak memory (VmHWM) on the curve partitions in this folder, on 2 workers, "
+                         "and write it into the existing --output JSON")
     ap.add_argument('--child', nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child: return child(*args.child)
+    if args.memory_only: return memory_only(Path(args.memory_only), Path(args.output))
     tmp = Path(tempfile.mkdtemp(prefix='vt-scale-'))
     load0 = os.getloadavg()
     t = time.perf_counter()
@@ -160,7 +182,7 @@ def main():
 
     result = dict(
         command="python benchmarks/scale.py " + " ".join(sys.argv[1:]),
-        n_curves=args.n, note=("The issue asks for 100,000 curves; this 2-core machine ran a smaller N. " +
+        n_curves=args.n, note=(("" if args.n >= 100_000 else "The issue asks for 100,000 curves; this 2-core machine ran a smaller N. ") +
                               ("Timings taken while other jobs used the CPUs (load average below): noisy."
                                if load0[0] > 1.5 else "Nothing else ran on the machine (load average below).")),
         machine=dict(cpus=os.cpu_count(), platform=platform.platform(), loadavg_start=load0, loadavg_end=os.getloadavg()),

@@ -16,8 +16,9 @@ train on the fraction f, test on the rest; unlabelled stars (features only) of t
 Sources: the released UPSILoN-T network (genesis) and the four shipped simulated source models. Candidates
 per split: the transfer from each source, each source's prior-matched zero-shot classifier, a random forest
 (500 trees) on the raw features. Methods: `stacked` (vartransfer.stack; the variant 'spread evenly' is the CLI default;
-variants with other shrinkage), `equal-weight ensemble` (the old `transfer_ensemble` recipe, all candidates), every candidate alone,
-and the UPSILoN-T recipe from genesis. Per split the stacked model's selection is scored against the best
+variants with other shrinkage, toward the forest or spread evenly over the candidates), `equal-weight ensemble` (the old
+`transfer_ensemble` recipe, all candidates), every candidate alone, each transfer again with a class-balanced loss
+(`weighted=True`: inverse-frequency class weights; alone, not in the stack), and the UPSILoN-T recipe from genesis. Per split the stacked model's selection is scored against the best
 single candidate *on the test part* (which the stack cannot see).
 """
 import argparse
@@ -42,7 +43,10 @@ FIT = dict(head_epochs=10, lr_head=1e-2, epochs=10)
 # 'stacked (shrinkage 2, spread evenly)' row, chosen on the tuning seeds (100) of all targets.
 STACK = dict(folds=5, shrinkage=2., toward='forest', min_weight=0.01, calibrate=True)
 VARIANTS = {'stacked (shrinkage 0)': dict(shrinkage=0.), 'stacked (shrinkage 8)': dict(shrinkage=8.),
-            'stacked (shrinkage 2, spread evenly)': dict(toward=None)}
+            'stacked (shrinkage 2, spread evenly)': dict(toward=None),
+            'stacked (shrinkage 8, spread evenly)': dict(toward=None, shrinkage=8.),
+            'stacked (shrinkage 32, spread evenly)': dict(toward=None, shrinkage=32.),
+            'stacked (shrinkage 128, spread evenly)': dict(toward=None, shrinkage=128.)}
 _STATE = {}
 
 
@@ -85,7 +89,10 @@ def run_split(job)->dict:
         for name, kw in VARIANTS.items():
             st[name] = stack(cands, feats, y[train], classes, seed=seed, cache=memo, **{**STACK, **({'folds': 3} if quick else {}), **kw})
         members = {n: memo.get((n, tuple(train))) or memo.setdefault((n, tuple(train)), cands[n](train)) for n in cands}
-        models = {**st, 'equal-weight ensemble': StackedClassifier(members, {n: 1. for n in members}), **members,
+        balanced = {} if quick else {f'{n} (balanced loss)': stack_candidates({n.split()[-1]: _STATE['sources'][n.split()[-1]]}, feats, y[train],
+                                     unlabelled=feats, classes=classes, seed=seed, fit_kwargs=fit, zero_shot=False, forest=False,
+                                     weighted=True)[n](train) for n in cands if n.startswith('transfer ')}
+        models = {**st, 'equal-weight ensemble': StackedClassifier(members, {n: 1. for n in members}), **members, **balanced,
                   'UPSILoN-T recipe (genesis)': upsilont_recipe(_STATE['sources']['genesis'], feats, y[train], classes=classes, seed=seed,
                                                                epochs=5 if quick else 50)}
     rows, probs = [], {}
@@ -138,6 +145,21 @@ def versus(df:pd.DataFrame, baseline:str)->pd.DataFrame:
     return out.reset_index()
 
 
+def versus_best_member(df:pd.DataFrame, candidates:list[str])->pd.DataFrame:
+    "Per target and fraction: each ensemble's MCC minus that of the single candidate with the best mean MCC there (paired by seed)."
+    piv = df.pivot_table(index=['target', 'fraction', 'seed'], columns='method', values='mcc')
+    ens = [m for m in piv.columns if m.startswith('stacked') or m == 'equal-weight ensemble']
+    out = []
+    for (t, f), g in piv.groupby(level=['target', 'fraction']):
+        best = g[[c for c in candidates if c in g]].mean().idxmax()
+        for m in ens:
+            d = g[m] - g[best]
+            se = float(d.std() / np.sqrt(len(d))) if len(d) > 1 else float('nan')
+            out.append({'target': t, 'fraction': f, 'method': m, 'best_member': best, 'diff_mean': float(d.mean()), 'diff_se': se,
+                        'within_1se': bool(d.mean() >= -se) if len(d) > 1 else None})
+    return pd.DataFrame(out)
+
+
 def parse_seeds(s:str)->list[int]:
     out = []
     for part in s.split(','):
@@ -178,6 +200,9 @@ def main(argv=None):
         sel = pd.DataFrame([res_['selection'] for res_ in done])
         summary = summarise(df)
         vs_forest, vs_recipe = versus(df, 'forest'), versus(df, 'UPSILoN-T recipe (genesis)')
+        cand_names = sorted({n for x in done for n in x['selection']['weights']} | {x['selection']['best_member_test'] for x in done}
+                            | {m for m in df['method'] if m.startswith(('transfer ', 'zero-shot ')) and 'balanced' not in m} | {'forest'})
+        vs_best = versus_best_member(df, cand_names)
         wrong = sel.groupby(['target', 'fraction']).agg(
             splits=('seed', 'count'), top_is_best=('top_is_best', 'mean'), stacked_minus_best=('stacked_minus_best', 'mean'),
             below_best_by_002=('stacked_minus_best', lambda d: float((d < -0.02).mean())),
@@ -187,11 +212,11 @@ def main(argv=None):
              'splits_done': [[x['selection']['target'], x['selection']['fraction'], x['selection']['seed']] for x in done],
              'quick': args.quick, 'fit_transfer': {**FIT, 'lr_max': 'slice(1e-4, 1e-3)'}, 'stack': STACK, 'variants': VARIANTS,
              'wall_seconds': time.time() - t0, 'summary': summary.to_dict('records'), 'vs_forest': vs_forest.to_dict('records'),
-             'vs_upsilont_recipe': vs_recipe.to_dict('records'), 'selection_summary': wrong.to_dict('records'),
+             'vs_upsilont_recipe': vs_recipe.to_dict('records'), 'vs_best_member': vs_best.to_dict('records'), 'selection_summary': wrong.to_dict('records'),
              'selection': sel.to_dict('records'), 'runs': df.to_dict('records')}
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(r, indent=1, default=float))
-        r['_tables'] = (summary, vs_forest, vs_recipe, wrong)
+        r['_tables'] = (summary, vs_forest, vs_recipe, wrong, vs_best)
         return r
     if args.n_jobs > 1 and len(jobs) > 1:
         from concurrent.futures import as_completed
@@ -209,7 +234,7 @@ def main(argv=None):
     print(f"{len(jobs)} splits, {time.time() - t0:.0f} s; written {out}\n")
     pd.set_option('display.width', 200)
     for role, r in res.items():
-        summary, vs_forest, vs_recipe, wrong = r.pop('_tables')
+        summary, vs_forest, vs_recipe, wrong, vs_best = r.pop('_tables')
         print(f'==== {role} seeds')
         piv = summary.pivot_table(index='method', columns=['target', 'fraction'], values='mcc_mean', sort=False)
         print('MCC (mean over seeds)\n' + piv.round(3).to_string() + '\n')
@@ -218,6 +243,8 @@ def main(argv=None):
             v = v[v['method'].str.startswith('stacked') | (v['method'] == 'equal-weight ensemble')]
             print(f'-- vs {name}\n' + v.round(3).to_string(index=False))
         print('\nselection (stacked vs the best single candidate on the test part)\n' + wrong.round(3).to_string(index=False))
+        print('\nvs the best member (the candidate with the best mean MCC per target and fraction; within 1 s.e.?)\n'
+              + vs_best.round(3).to_string(index=False))
     return res
 
 

@@ -292,6 +292,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'vartransfer.hats': { 'vartransfer.hats.LightCurveColumns': ('hats.html#lightcurvecolumns', 'vartransfer/hats.py'),
                                   'vartransfer.hats.LightCurveColumns.epoch_columns': ( 'hats.html#lightcurvecolumns.epoch_columns',
                                                                                         'vartransfer/hats.py'),
+                                  'vartransfer.hats._missing': ('hats.html#_missing', 'vartransfer/hats.py'),
                                   'vartransfer.hats.classify_hats': ('hats.html#classify_hats', 'vartransfer/hats.py'),
                                   'vartransfer.hats.hats_partitions': ('hats.html#hats_partitions', 'vartransfer/hats.py'),
                                   'vartransfer.hats.lightcurves_to_tables': ('hats.html#lightcurves_to_tables', 'vartransfer/hats.py'),

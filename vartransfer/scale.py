@@ -93,7 +93,12 @@ def part_path(output:str|Path, index:int)->Path:
     return Path(output)/f"part-{index:05d}.parquet"
 
 def _peak_rss_mb()->float:
-    "Peak resident memory of this process in MB (Linux: ru_maxrss is in kB)."
+    "Peak resident memory of this process in MB: VmHWM where /proc has it, else ru_maxrss (kB on Linux)."
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
+    except OSError: pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 def run_partition(part,                  # a partition (see `_items`), or a feature DataFrame with a model
