@@ -122,6 +122,7 @@ class ReleasedUpsilon:
 def compare(curves, released=None, port=True, log_every=50):
     "Per light curve, in turn: vartransfer, the released UPSILoN (if given) and the port; times and features."
     def ours(lc): return compute_features(lc.time, lc.mag, lc.err)
+    if not curves: return []              # e.g. --port-limit 0
     lc0 = curves[0]
     ours(lc0)
     if released is not None: released(lc0.time - UPSILON_TIME_ORIGIN, lc0.mag, lc0.err)
