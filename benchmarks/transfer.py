@@ -4,6 +4,7 @@ the equal-weight ensemble, the random forest and the UPSILoN-T recipe.
 
     python benchmarks/transfer.py --seeds 0-19              # all targets, f in {0.05, 0.10, 0.20}
     python benchmarks/transfer.py --seeds 0-19,100-119      # test seeds -> transfer.json, tuning seeds -> transfer_tuning.json
+    python benchmarks/transfer.py --seeds 0-9 --resume      # add seeds to the committed run, keeping the splits it has
     python benchmarks/transfer.py --quick --out /tmp/q.json         # one small split (the test)
 
 Targets (`benchmarks/transfer_targets.py`): ASAS-6 (real, 608 stars, 6 superclasses); EROS-1 blue and red
@@ -168,6 +169,22 @@ def parse_seeds(s:str)->list[int]:
     return out
 
 
+def resumed(out:Path, wanted:set)->list[dict]:
+    "The splits of an earlier run in `out` and <out>_tuning.json that are among `wanted`, as `run_split` returns them."
+    kept = []
+    for path in (out, out.with_name(out.stem + '_tuning.json')):
+        if not path.exists(): continue
+        old = json.loads(path.read_text())
+        rows = pd.DataFrame(old['runs'])
+        for sel in old['selection']:
+            key = (sel['target'], sel['fraction'], sel['seed'])
+            if key not in wanted: continue
+            part = rows[(rows.target == key[0]) & (rows.fraction == key[1]) & (rows.seed == key[2])]
+            kept.append({'rows': [{k: v for k, v in r.items() if not (isinstance(v, float) and np.isnan(v))} for r in part.to_dict('records')],
+                         'selection': sel})
+    return kept
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--targets', default=','.join(TARGETS))
@@ -177,6 +194,7 @@ def main(argv=None):
     p.add_argument('--n-jobs', type=int, default=2)
     p.add_argument('--cache', type=Path, default=CACHE, help='folder of the cached target features')
     p.add_argument('--out', type=Path, default=None)
+    p.add_argument('--resume', action='store_true', help='keep the splits already in --out (and its _tuning.json), run only the others')
     args = p.parse_args(argv)
     if args.quick: targets, seeds, fractions = ['sim_hipparcos'], [0], [0.2]
     else: targets, seeds, fractions = args.targets.split(','), parse_seeds(args.seeds), [float(f) for f in args.fractions.split(',')]
@@ -187,7 +205,12 @@ def main(argv=None):
     for t in targets: load_target(t, cache=args.cache, n_per_class=4 if args.quick else None)   # fill the cache first
     jobs = [(t, f, s) for s in seeds for f in fractions for t in targets]   # seed by seed: a partial run covers every target
     command = 'python benchmarks/transfer.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
-    results, res = [], {}
+    results, res = (resumed(out, set(jobs)) if args.resume else []), {}
+    n_resumed = len(results)
+    if results:
+        done = {(r['selection']['target'], r['selection']['fraction'], r['selection']['seed']) for r in results}
+        jobs = [j for j in jobs if j not in done]
+        print(f"resuming: {len(done)} splits kept from {out} and its tuning file, {len(jobs)} to run", flush=True)
     def save(final:bool):
         "Write the test seeds (< 100) to `out` and the tuning seeds (>= 100) to <out>_tuning.json, after every split."
         for role, keep in (('test', lambda s: s < 100), ('tuning', lambda s: s >= 100)):
@@ -211,7 +234,7 @@ def main(argv=None):
              'seeds_requested': [s for s in seeds if (s >= 100) == (role == 'tuning')],
              'splits_done': [[x['selection']['target'], x['selection']['fraction'], x['selection']['seed']] for x in done],
              'quick': args.quick, 'fit_transfer': {**FIT, 'lr_max': 'slice(1e-4, 1e-3)'}, 'stack': STACK, 'variants': VARIANTS,
-             'wall_seconds': time.time() - t0, 'summary': summary.to_dict('records'), 'vs_forest': vs_forest.to_dict('records'),
+             'wall_seconds': time.time() - t0, 'splits_resumed': n_resumed, 'summary': summary.to_dict('records'), 'vs_forest': vs_forest.to_dict('records'),
              'vs_upsilont_recipe': vs_recipe.to_dict('records'), 'vs_best_member': vs_best.to_dict('records'), 'selection_summary': wrong.to_dict('records'),
              'selection': sel.to_dict('records'), 'runs': df.to_dict('records')}
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,12 +247,12 @@ def main(argv=None):
             futures = {pool.submit(run_split, j): j for j in jobs}
             for fut in as_completed(futures):
                 results.append(fut.result()); save(False)
-                print(f"done {futures[fut]} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
+                print(f"done {futures[fut]} ({len(results) - n_resumed}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
     else:
         _init(args.cache, args.quick)
         for j in jobs:
             results.append(run_split(j)); save(False)
-            print(f"done {j} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
+            print(f"done {j} ({len(results) - n_resumed}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
     save(True)
     print(f"{len(jobs)} splits, {time.time() - t0:.0f} s; written {out}\n")
     pd.set_option('display.width', 200)

@@ -164,3 +164,6 @@ def test_transfer_benchmark_quick(mirror, tmp_path):
     sel = res["selection"][0]
     assert abs(sum(sel["weights"].values()) - 1) < 1e-9 and res["complete"] and len(res["splits_done"]) == 1
     assert all(-1 <= r["mcc"] <= 1 for r in res["runs"])
+    bench.main(["--quick", "--n-jobs", "1", "--cache", str(tmp_path), "--out", str(out), "--resume"])   # nothing left to run
+    again = json.loads(out.read_text())
+    assert again["splits_resumed"] == 1 and again["complete"] and again["summary"] == res["summary"]

@@ -6,7 +6,8 @@ import pytest
 from vartransfer.lightcurve import LightCurve, LightCurves
 from vartransfer.datasets import SIMULATED_DATASETS
 from vartransfer.simulate import SURVEYS, get_survey, observation_times, simulate, simulate_star
-from vartransfer.stars import BANDS, OGLE_CLASSES, band_magnitude, draw_star, ogle3_catalogue, star_light
+from vartransfer.ogle3 import OGLE_CLASSES, ogle3_catalogue
+from vartransfer.stars import BANDS, band_magnitude, draw_star, star_light
 from vartransfer.taxonomy import UPSILONT_CLASSES, superclass_of
 
 

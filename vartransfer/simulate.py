@@ -18,8 +18,9 @@ import pyarrow as pa
 from fastprogress.fastprogress import progress_bar
 
 from .lightcurve import LightCurves
-from .stars import (BANDS, OGLE_CLASSES, UPSILONT_CLASSES, amplitude_ratio, binary_light, check_class,
-                               class_rows, draw_star, star_light, star_magnitude)
+from .ogle3 import OGLE_CLASSES
+from .stars import (BANDS, UPSILONT_CLASSES, amplitude_ratio, binary_light, check_class, class_rows, draw_star,
+                               star_light, star_magnitude)
 
 # %% ../nbs/06b_simulate.ipynb #70385b39
 @dataclass(frozen=True)
