@@ -166,8 +166,14 @@ def agreement(rows, other):
     for k in names:
         dk = rel_diff([f[k] for f, a in zip(f_vt, agree) if a], [f[k] for f, a in zip(f_o, agree) if a])
         if len(dk): diffs[k] = dict(max=float(np.max(dk)), p99=float(np.percentile(dk, 99)), median=float(np.median(dk)))
-    disagree = [dict(id=rows[i]['id'], vartransfer=float(p_vt[i]), other=float(p_o[i])) for i in np.flatnonzero(d >= 1e-6)]
+    disagree = [dict(id=rows[i]['id'], vartransfer=float(p_vt[i]), other=float(p_o[i]), other_period_SNR=float(f_o[i]['period_SNR']))
+                for i in np.flatnonzero(d >= 1e-6)]
+    # The released package's periodogram sometimes holds a NaN (its period_SNR is then NaN and its "period" is wherever np.argmax
+    # stopped): seen on ASAS 258972, from one call to the next in the same process. Counted apart, not hidden.
+    finite = np.isfinite([f['period_SNR'] for f in f_o])
     return dict(n_curves=len(rows), fraction_periods_identical=float((d < 1e-6).mean()), n_periods_identical=int((d < 1e-6).sum()),
+                n_other_nan_periodogram=int((~finite).sum()),
+                fraction_periods_identical_where_other_finite=float((d[finite] < 1e-6).mean()) if finite.any() else None,
                 fraction_periods_agree=float(agree.mean()), period_max_rel_diff_where_agree=float(d[agree].max()) if agree.any() else None,
                 not_identical=disagree, feature_rel_diff_where_periods_agree=diffs)
 

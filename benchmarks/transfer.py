@@ -70,7 +70,6 @@ def _data(target):
 def run_split(job)->dict:
     "Every method on one (target, fraction, seed) split; the stacked model's report."
     target, fraction, seed = job
-    from sklearn.metrics import matthews_corrcoef
     from vartransfer.datasets import benchmark_split
     from vartransfer.evaluate import brier_score, expected_calibration_error, scores
     from vartransfer.stack import StackedClassifier, stack, stack_candidates
