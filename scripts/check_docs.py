@@ -15,8 +15,6 @@
    the findings to `OUT/report.txt`. Exit code 1 on any problem."""
 import argparse
 import html
-import json
-import os
 import re
 import shutil
 import subprocess
