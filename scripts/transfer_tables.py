@@ -56,6 +56,20 @@ def mcc_table(summary: pd.DataFrame, fraction: float, targets: list[str]) -> str
     return '\n'.join(lines)
 
 
+def class_table(summary: pd.DataFrame, fraction: float, targets: list[str]) -> str:
+    "Recall per class of the default, with the forest's in brackets, targets by classes (mean over seeds)."
+    s = summary[np.isclose(summary.fraction, fraction)].set_index(['method', 'target'])
+    classes = [c[len('recall_'):-len('_mean')] for c in summary.columns if c.startswith('recall_') and c.endswith('_mean')]
+    lines = ['| target | ' + ' | '.join(classes) + ' |', '|---|' + '---|' * len(classes)]
+    for t in targets:
+        cells = []
+        for c in classes:
+            d, f = s.loc[(DEFAULT, t), f'recall_{c}_mean'], s.loc[('forest', t), f'recall_{c}_mean']
+            cells.append('' if pd.isna(d) else f'{d:.2f} ({f:.2f})')
+        lines.append(f'| {TARGET_NAMES.get(t, t)} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
 def split_line(runs: pd.DataFrame, best: pd.DataFrame, fraction: float) -> str:
     "The default split by split at one fraction: against the forest, the recipe, the equal-weight ensemble, the best member."
     piv = runs[np.isclose(runs.fraction, fraction)].pivot_table(index=['target', 'seed'], columns='method', values='mcc')
@@ -116,9 +130,12 @@ def section(test: dict, tuning: dict) -> str:
         "`--weighting equal` averages the members). It is saved without pickle (one safetensors file and\n"
         "its JSON) and reloads to bit-identical probabilities.",
         f"Mean MCC on test seeds {seed_range(seeds)} ({len(seeds)} splits per target and fraction, {n_splits} in all), from\n"
-        f"`{test['command']}` (`benchmarks/results/transfer.json`;\n"
+        f"`{test['command'].replace(' --resume', '')}`{' (run in parts with `--resume`)' if '--resume' in test['command'] else ''} "
+        "(`benchmarks/results/transfer.json`;\n"
         "EROS-1 is a fixed stratified subsample of 600 stars scored per band, the simulated targets 420 stars each):"]
     for f in fractions: parts += [f"f = {f:.2f}:", mcc_table(summary, f, targets)]
+    parts.append("Recall per class of the default, the random forest's in brackets (blank: the class is not in that target):")
+    for f in (fractions[0], fractions[-1]): parts += [f"f = {f:.2f}:", class_table(summary, f, targets)]
     parts += ["The default, split by split:", '\n'.join(split_line(runs, best, f) for f in fractions)]
     parts.append(
         unmet(summary, runs, best, fractions) + '\n'
@@ -131,8 +148,9 @@ def section(test: dict, tuning: dict) -> str:
         "members, a strong forest) should lose its weight. A class-balanced loss (`weighted=True`,\n"
         f"inverse-frequency class weights) did not help the single transfers: {balanced_effect(trun):+.3f} MCC on the tuning splits\n"
         f"and {balanced_effect(prun):+.3f} on the test splits, averaged over the five sources; it stays off.")
-    missing = sorted(set(range(20)) - set(seeds))
-    if missing: parts[-1] += (f"\nStill to run: test seeds {seed_range(missing)} and the remaining tuning seeds "
+    missing = [f"test seeds {seed_range(m)}" for m in [sorted(set(range(20)) - set(seeds))] if m]
+    missing += [f"tuning seeds {seed_range(m)}" for m in [sorted(set(range(100, 120)) - {s for _, _, s in tuning['splits_done']})] if m]
+    if missing: parts[-1] += (f"\nStill to run: {' and '.join(missing)} "
                               "(`python benchmarks/transfer.py --resume` adds them to the committed runs).")
     return '\n\n'.join(parts)
 
