@@ -192,9 +192,10 @@ def simulated(survey, n_curves, min_points, max_points, released, seed=0):
 
 def cli_features(root, tarball, out_dir, jobs=1):
     "Seconds for `vartransfer features TARBALL -o out.parquet` with the package at `root` (the command line's own code)."
+    # `vartransfer.cli` was one module with a `main` function in the release; it is a subpackage with a `main` module now
     env = dict(os.environ, PYTHONPATH=str(root), VARTRANSFER_HOME=str(out_dir / 'home'))
     out = out_dir / 'features.parquet'
-    cmd = [sys.executable, '-c', 'import sys; from vartransfer.cli import main; sys.exit(main())', 'features', str(tarball),
+    cmd = [sys.executable, '-c', 'import sys; from vartransfer.cli import main; sys.exit(getattr(main, "main", main)())', 'features', str(tarball),
            '-o', str(out), '--jobs', str(jobs), '--force']
     t0 = time.perf_counter()
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
