@@ -86,7 +86,7 @@ def split_line(runs: pd.DataFrame, best: pd.DataFrame, fraction: float) -> str:
             f"single member on {int(b.within_1se.sum())} of {len(b)} targets (mean difference {b.diff_mean.mean():+.3f}).")
 
 
-def unmet(summary: pd.DataFrame, runs: pd.DataFrame, best: pd.DataFrame, fractions: list[float]) -> str:
+def unmet(summary: pd.DataFrame, runs: pd.DataFrame, best: pd.DataFrame) -> str:
     "What the goals of issue 14 ask that the default does not reach, from the numbers."
     s = summary[summary.method == DEFAULT].set_index(['target', 'fraction']).mcc_mean
     out = []
@@ -116,7 +116,6 @@ def section(test: dict, tuning: dict) -> str:
     tsum = pd.DataFrame(tuning['summary'])
     tmean = tsum.groupby('method').mcc_mean.mean()
     tseeds, tfracs = seed_range({s for _, _, s in tuning['splits_done']}), sorted(tuning['fractions'])
-    trun, prun = pd.DataFrame(tuning['runs']), runs
     def balanced_effect(r):
         piv = r.pivot_table(index=['target', 'fraction', 'seed'], columns='method', values='mcc')
         return float(np.mean([(piv[f'transfer {x} (balanced loss)'] - piv[f'transfer {x}']).mean() for x in SOURCES]))
@@ -138,7 +137,7 @@ def section(test: dict, tuning: dict) -> str:
     for f in (fractions[0], fractions[-1]): parts += [f"f = {f:.2f}:", class_table(summary, f, targets)]
     parts += ["The default, split by split:", '\n'.join(split_line(runs, best, f) for f in fractions)]
     parts.append(
-        unmet(summary, runs, best, fractions) + '\n'
+        unmet(summary, runs, best) + '\n'
         f"The 32 pseudo-stars were chosen on the tuning seeds {tseeds} at f = {', '.join(f'{f:.2f}' for f in tfracs)}, all seven targets\n"
         f"together (`{tuning['command'].replace('--out benchmarks/results/transfer.json', '').strip()}`,\n"
         f"`benchmarks/results/transfer_tuning.json`; mean MCC over targets and fractions): {tuning_list}. "
@@ -146,8 +145,8 @@ def section(test: dict, tuning: dict) -> str:
         "better; 32 rather than equal weights keeps the likelihood in charge once a survey has more labelled\n"
         "stars than that, where a member that does not help (the failure this issue reports: weak zero-shot\n"
         "members, a strong forest) should lose its weight. A class-balanced loss (`weighted=True`,\n"
-        f"inverse-frequency class weights) did not help the single transfers: {balanced_effect(trun):+.3f} MCC on the tuning splits\n"
-        f"and {balanced_effect(prun):+.3f} on the test splits, averaged over the five sources; it stays off.")
+        f"inverse-frequency class weights) did not help the single transfers: {balanced_effect(pd.DataFrame(tuning['runs'])):+.3f} MCC on the tuning splits\n"
+        f"and {balanced_effect(runs):+.3f} on the test splits, averaged over the five sources; it stays off.")
     missing = [f"test seeds {seed_range(m)}" for m in [sorted(set(range(20)) - set(seeds))] if m]
     missing += [f"tuning seeds {seed_range(m)}" for m in [sorted(set(range(100, 120)) - {s for _, _, s in tuning['splits_done']})] if m]
     if missing: parts[-1] += (f"\nStill to run: {' and '.join(missing)} "
