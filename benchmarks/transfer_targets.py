@@ -73,6 +73,23 @@ def load_target(name:str, n_jobs:int=1, cache:Path|None=None, n_per_class:int|No
     return feats.loc[y.index], y
 
 
+def load_target_lightcurves(name:str, cache:Path|None=None, n_per_class:int|None=None):
+    "The light curves (scored band) of the stars `load_target(name)` returns, with their ids."
+    feats, y = load_target(name, cache=cache, n_per_class=n_per_class)
+    from vartransfer.datasets import load_dataset
+    if name == 'asas6': lcs = load_dataset('asas_richards2012')[0]
+    elif name.startswith('eros1_'): lcs = load_dataset('eros1_ramp')[0].subset(y.index).select_band(name.split('_')[1])
+    elif name in SIM_TARGETS:
+        from vartransfer.simulate import simulate
+        from vartransfer.taxonomy import UPSILONT_CLASSES, superclass_of
+        survey, band = SIM_TARGETS[name]
+        classes = [c for c in UPSILONT_CLASSES if superclass_of(c) in ASAS6]
+        n_sim = SIM_N_PER_CLASS if n_per_class is None else n_per_class
+        lcs = simulate(survey, classes=classes, n_per_class=n_sim, seed=SIM_SEED, progress=False)[0].select_band(band)
+    else: raise KeyError(f"unknown target {name!r}; known: {TARGETS}")
+    return lcs.subset(y.index)
+
+
 if __name__ == '__main__':
     for name in (sys.argv[1:] or TARGETS):
         t0 = time.time()

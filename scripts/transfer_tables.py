@@ -6,8 +6,9 @@
     python scripts/readme.py                     # then README.md from nbs/index.ipynb
 
 The section is the markdown cell that starts with one of `HEADINGS` (one per notebook); everything after its
-heading line is generated from `benchmarks/results/transfer.json` (test seeds) and
-`benchmarks/results/transfer_tuning.json` (tuning seeds)."""
+heading line is generated from `benchmarks/results/transfer.json` (test seeds),
+`benchmarks/results/transfer_tuning.json` (tuning seeds) and, for the options (augmentation, domain adaptation),
+`benchmarks/results/transfer_options_tuning.json` and `transfer_options.json`."""
 import argparse
 import json
 import sys
@@ -40,6 +41,7 @@ SOURCES = ['genesis', 'sim', 'sim1', 'sim2', 'sim3']
 def seed_range(seeds) -> str:
     "'0-7' for a run of consecutive seeds, else a comma list."
     seeds = sorted(set(int(s) for s in seeds))
+    if len(seeds) == 1: return str(seeds[0])
     return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ', '.join(map(str, seeds))
 
 
@@ -107,7 +109,7 @@ def unmet(summary: pd.DataFrame, runs: pd.DataFrame, best: pd.DataFrame) -> str:
     return ('Not met yet: ' + '; '.join(out) + '.') if out else 'Every goal of the benchmark is met on these seeds.'
 
 
-def section(test: dict, tuning: dict) -> str:
+def section(test: dict, tuning: dict, options: dict | None = None, options_test: dict | None = None) -> str:
     "The body of the section (everything after its heading)."
     summary, runs, best = pd.DataFrame(test['summary']), pd.DataFrame(test['runs']), pd.DataFrame(test['vs_best_member'])
     targets, fractions = test['targets'], test['fractions']
@@ -151,7 +153,60 @@ def section(test: dict, tuning: dict) -> str:
     missing += [f"tuning seeds {seed_range(m)}" for m in [sorted(set(range(100, 120)) - {s for _, _, s in tuning['splits_done']})] if m]
     if missing: parts[-1] += (f"\nStill to run: {' and '.join(missing)} "
                               "(`python benchmarks/transfer.py --resume` adds them to the committed runs).")
+    if options is not None:
+        parts += ["### Augmentation and domain adaptation", options_text(options, options_test),
+                  "Augmented copies of the labelled stars (`vartransfer.augment`) lift the random forest on every target.\n"
+                  "They do not help the fine-tuned networks (a little lower at f = 0.05, unchanged at f = 0.20);\n"
+                  "filling up the rare classes hurts both; Sinkhorn alignment (`SinkhornAlign`) does not help the transfers\n"
+                  "either. In the stacked model the better forest is one member of eleven, so its gain there is small,\n"
+                  "but it is positive on average at both fractions and no target loses more than 0.002. So when\n"
+                  "`vartransfer transfer` is given light curves, its forest trains with 4 copies of each labelled star\n"
+                  "(`--copies`, 0 for none; 8 copies are no better); `--adapt` stays off. The tables above are from\n"
+                  "feature tables, without copies."]
     return '\n\n'.join(parts)
+
+
+OPTION_LABELS = {'augment all': 'augmented copies, 4 per star', 'augment rare': 'augmented copies, rare classes filled up (at most 8)',
+                 'augment forest': 'augmented copies for the forest only, 4 per star', 'augment forest 8': 'the same, 8 per star',
+                 'sinkhorn': 'Sinkhorn alignment with a simulated source sample'}
+
+
+def options_text(tuning: dict, test: dict | None = None) -> str:
+    "The options of `benchmarks/transfer_options.py`: paired MCC differences against none, over the targets."
+    ov = pd.DataFrame(tuning['vs_none_over_targets'])
+    vs = pd.DataFrame(tuning['vs_none'])
+    fracs = sorted(ov.fraction.unique())
+    lines = ['| option | trained with it | ' + ' | '.join(f'f = {f:.2f}' for f in fracs) + ' |', '|---|---|' + '---|' * len(fracs)]
+    for opt in [o for o in tuning['options'] if o != 'none']:
+        for method in sorted(ov[ov.option == opt].method.unique(), key=lambda m: (m == 'stacked', m)):
+            if opt == 'augment forest' and method == 'forest': continue   # the same forest as 'augment all'
+            cells = []
+            for f in fracs:
+                r = ov[(ov.option == opt) & (ov.method == method) & np.isclose(ov.fraction, f)]
+                per = vs[(vs.option == opt) & (vs.method == method) & np.isclose(vs.fraction, f)]
+                cells.append('' if r.empty else f"{r['mean'].iloc[0]:+.3f} ({r['min'].iloc[0]:+.3f} to {r['max'].iloc[0]:+.3f}; "
+                                                f"{int((per.diff_mean > 0).sum())}/{len(per)} up)")
+            label = f'**{method}**' if method == 'stacked' else method
+            lines.append(f"| {OPTION_LABELS.get(opt, opt)} | {label} | " + ' | '.join(cells) + ' |')
+    text = (f"Each option against none on the same tuning splits (seeds {seed_range(tuning['seeds'])}, all seven targets;\n"
+            f"`{tuning['command']}`, `benchmarks/results/transfer_options_tuning.json`): the mean over targets of the\n"
+            "paired MCC difference, the worst and best target, and on how many targets it is positive.\n\n" + '\n'.join(lines))
+    rec = pd.DataFrame(tuning['recall'])
+    rec = rec[(rec.target == 'asas6') & np.isclose(rec.fraction, 0.05)].set_index(['method', 'option'])
+    if {('transfer sim', 'augment rare'), ('forest', 'augment rare')} <= set(rec.index):
+        pair = lambda m, c: f"{rec.loc[(m, 'none'), f'recall_{c}']:.2f} -> {rec.loc[(m, 'augment rare'), f'recall_{c}']:.2f}"
+        text += ("\n\nFilling up the rare classes does raise their recall (ASAS-6 at f = 0.05: δ Scuti "
+                 f"{pair('transfer sim', 'DSCT')} for the transfer from the simulated source, {pair('forest', 'DSCT')} for the forest; "
+                 f"type II Cepheids {pair('transfer sim', 'T2CEPH')} and {pair('forest', 'T2CEPH')}), but it costs the common classes more.")
+    if test:
+        tv = pd.DataFrame(test['vs_none_over_targets'])
+        st = tv[(tv.method == 'stacked') & (tv.option == 'augment forest')]
+        done = pd.DataFrame(test['runs']).groupby('seed').size()
+        partial = '' if test.get('complete', True) else f", stopped after {test['splits_done']} of its {test['splits']} splits"
+        text += ("\n\nOn test seeds " + seed_range(done.index) + f" (`{test['command']}`{partial}; `benchmarks/results/transfer_options.json`), "
+                 "the stacked model with the forest's copies against without: " + '; '.join(
+                     f"f = {r.fraction:.2f}: {r.mean:+.3f} (targets {r.min:+.3f} to {r.max:+.3f})" for r in st.itertuples()) + '.')
+    return text
 
 
 def main(argv=None):
@@ -159,8 +214,11 @@ def main(argv=None):
     p.add_argument('--print', action='store_true', help='print the section instead of writing the notebooks')
     p.add_argument('--test', type=Path, default=RESULTS / 'transfer.json')
     p.add_argument('--tuning', type=Path, default=RESULTS / 'transfer_tuning.json')
+    p.add_argument('--options', type=Path, default=RESULTS / 'transfer_options_tuning.json')
+    p.add_argument('--options-test', type=Path, default=RESULTS / 'transfer_options.json')
     args = p.parse_args(argv)
-    body = section(json.loads(args.test.read_text()), json.loads(args.tuning.read_text()))
+    read = lambda p: json.loads(p.read_text()) if p.exists() else None
+    body = section(read(args.test), read(args.tuning), read(args.options), read(args.options_test))
     if args.print: print(body); return
     for path, heading in HEADINGS.items():
         nb = json.loads(path.read_text())

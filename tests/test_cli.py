@@ -134,6 +134,22 @@ def test_new_user_chain(asas, features):
     assert (tmp / "model.json").read_bytes() == before
 
 
+def test_transfer_from_light_curves(asas, monkeypatch):
+    "transfer straight from the light curves: the stacked model's forest also trains on 4 augmented copies of each labelled star."
+    tmp = asas["tmp"]
+    monkeypatch.setenv("VARTRANSFER_HOME", str(tmp / "home"))
+    code, out, err = run("transfer", asas["tar"], "--labels", tmp / "labels.csv", "-o", tmp / "lc_model", "--seed", 0,
+                         "--head-epochs", 2, "--epochs", 1, "--folds", 3)
+    assert code == 0, err
+    assert "augmenting: 4 copies of each of the 30 labelled stars for the forest" in out
+    meta = json.loads((tmp / "lc_model.json").read_text())["meta"]
+    assert meta["augmented_copies"] == 4 and meta["adapt_sample_per_class"] is None and meta["n_labelled"] == 30
+    code, out, err = run("evaluate", tmp / "lc_model", asas["tar"], "--labels", tmp / "eval.csv", "--json", tmp / "lc_s.json", "-q")
+    assert code == 0, err
+    s = json.loads((tmp / "lc_s.json").read_text())
+    assert s["n"] == 30 and s["scores"]["accuracy"] > 0.4, s
+
+
 def test_bad_inputs(asas, features, tmp_path):
     f = features["path"]
     (tmp_path / "nolabel.csv").write_text("id,class\n215153,LPV\n")

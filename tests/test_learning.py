@@ -148,14 +148,19 @@ def test_simulated_source_is_shipped_and_predicts(mirror):
     assert np.isclose(p[sim.classes].sum(axis=1).iloc[0], 1)
 
 
-def test_transfer_benchmark_quick(mirror, tmp_path):
-    "benchmarks/transfer.py --quick: one small split of a simulated target, every method scored, JSON written."
+def _benchmark(name:str):
+    "A script of benchmarks/ imported as a module."
     import importlib.util
     from pathlib import Path
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "transfer.py"
-    spec = importlib.util.spec_from_file_location("transfer_benchmark", path)
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_transfer_benchmark_quick(mirror, tmp_path):
+    "benchmarks/transfer.py --quick: one small split of a simulated target, every method scored, JSON written."
+    bench = _benchmark("transfer")
     out = tmp_path / "q.json"
     bench.main(["--quick", "--n-jobs", "1", "--cache", str(tmp_path), "--out", str(out)])
     res = json.loads(out.read_text())
@@ -167,3 +172,21 @@ def test_transfer_benchmark_quick(mirror, tmp_path):
     bench.main(["--quick", "--n-jobs", "1", "--cache", str(tmp_path), "--out", str(out), "--resume"])   # nothing left to run
     again = json.loads(out.read_text())
     assert again["splits_resumed"] == 1 and again["complete"] and again["summary"] == res["summary"]
+
+
+def test_transfer_options_benchmark_quick(mirror, tmp_path):
+    "benchmarks/transfer_options.py --quick: augmented copies cached; members and the stacked model scored with every option."
+    bench = _benchmark("transfer_options")
+    out = tmp_path / "o.json"
+    res = bench.main(["--quick", "--stacked", "all", "--n-jobs", "1", "--cache", str(tmp_path), "--out", str(out)])
+    assert json.loads(out.read_text())["vs_none"] == json.loads(json.dumps(res["vs_none"], default=float))
+    assert res["complete"] and res["splits_done"] == res["splits"] == 1
+    runs = pd.DataFrame(res["runs"])
+    assert set(runs["option"]) == {"none", "augment all", "augment rare", "augment forest", "augment forest 8", "sinkhorn"}
+    assert runs["mcc"].between(-1, 1).all() and len(runs) == 3 * 3 + 3 * 2   # each option scores only the members it changes
+    assert set(runs.loc[runs["option"] == "sinkhorn", "method"]) == {"transfer genesis", "stacked"}
+    assert set(runs.loc[runs["option"] == "augment forest", "method"]) == {"forest", "stacked"}
+    copies = pd.read_parquet(next(tmp_path.glob("sim_hipparcos_augmented_*_quick.parquet")))
+    assert copies["error"].isna().all() and set(copies["copy"]) == {0, 1}
+    pairs = {(r["method"], r["option"]) for r in res["vs_none"]}
+    assert ("forest", "augment rare") in pairs and ("stacked", "sinkhorn") in pairs and ("forest", "sinkhorn") not in pairs

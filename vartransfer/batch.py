@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['DROP_NAMES', 'DROP_REPORT_FRACTION', 'OUTPUT_COLUMNS', 'COLLECTION_SUFFIXES', 'READER_OPTIONS', 'read_features',
-           'not_a_light_curve', 'batch_inputs', 'extract_features_batch', 'batch_report']
+           'not_a_light_curve', 'batch_inputs', 'extract_features_batch', 'batch_report', 'batch_lightcurves']
 
 # %% ../nbs/03b_batch.ipynb #6acd4a59
 import hashlib
@@ -481,3 +481,23 @@ def batch_report(df:pd.DataFrame,   # the output of `extract_features_batch`
     if renamed: lines.append(f"features: {len(renamed)} id(s) came from several inputs, made unique as id@folder: "
                              + '; '.join(renamed[:examples]) + (" ..." if len(renamed) > examples else ""))
     return '\n'.join(lines)
+
+# %% ../nbs/03b_batch.ipynb #10fb4922
+def batch_lightcurves(curves,                 # as `extract_features_batch` takes them
+                      reader:dict|None=None,  # options for `read_lightcurve` (keys in `READER_OPTIONS`)
+                     )->LightCurves:          # ids as in the feature table of the same inputs
+    "Every readable light curve of a batch's inputs, in one collection, with the ids the batch gives them."
+    reader = _check_reader(reader)
+    found = []
+    for t in batch_inputs(curves, reader):
+        if t.kind == 'curve': found.append((t.obj, t.source))
+        elif t.kind == 'file':
+            try: lcs, _ = _read_file(Path(t.obj), reader)
+            except (LightCurveError, OSError, ValueError, EOFError): continue   # a failure row of the features already
+            found += [(lc, t.source) for lc in lcs]
+    if not found: raise LightCurveError("batch_lightcurves: no readable light curves in the inputs")
+    keys = pd.DataFrame([{'id': str(lc.id) if lc.id is not None else (PurePath(s).stem if s else ''), 'band': lc.band or '', 'source': s}
+                         for lc, s in found])
+    ids = _unique_ids(keys)[0]['id']
+    return LightCurves.from_lightcurves(LightCurve(lc.time, lc.mag, lc.err, id=i, band=lc.band, survey=lc.survey, meta=lc.meta,
+                                                   validate=False) for (lc, _), i in zip(found, ids))

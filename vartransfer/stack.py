@@ -26,6 +26,7 @@ from .evaluate import apply_temperature, brier_score, expected_calibration_error
 from .model import read_model_json, Classifier, VarClassifier, VarNet, _paths, _sha256
 from .taxonomy import superclass_of
 from .transform import FeatureTransform
+from .augment import with_copies
 from .transfer import ForestClassifier, TaxonomyClassifier, transfer
 
 # %% ../nbs/10b_stack.ipynb #st000006
@@ -333,6 +334,10 @@ def stack_candidates(sources,                          # source classifiers (lis
                      seed:int=0,                       # seed of every candidate
                      mappers=None,                     # one `mapper` per source (default `superclass_of`)
                      forest_kwargs:dict|None=None,     # passed to `ForestClassifier`
+                     augmented:pd.DataFrame|None=None, # features of augmented copies of the labelled stars (`augmented_features`)
+                     augment:str='all',                # with `augmented`: which copies (`copies_per_star`)
+                     copies:int=4,                     # with `augmented`: copies per star (most)
+                     augment_members=('forest',),      # with `augmented`: the kinds of candidate that train with copies ('forest', 'transfer')
                      **kwargs,                         # passed to `transfer`
                     )->dict:                           # name -> function(ids) -> fitted classifier
     "The candidates of `stacked_transfer`: transfer and zero-shot per source, and a forest."
@@ -344,13 +349,18 @@ def stack_candidates(sources,                          # source classifiers (lis
     if not (len(mappers) == len(flags) == len(sources)):
         raise ValueError(f"stack_candidates: {len(sources)} sources, {len(mappers)} mappers, {len(flags)} zero_shot flags")
     def prior(ids): return labels[ids].value_counts(normalize=True).reindex(classes, fill_value=0).to_numpy()
+    unknown = set(augment_members) - {'forest', 'transfer'}
+    if unknown: raise ValueError(f"stack_candidates: augment_members must be among 'forest', 'transfer'; got {sorted(unknown)}")
+    def train(ids, kind):   # the stars `ids` and, with `augmented`, their copies (those of other folds never)
+        if augmented is None or kind not in augment_members: return table, labels[ids]
+        return with_copies(table, labels[ids], augmented, augment, copies)
     out = {}
     for name, src, mapper, zs in zip(names, sources, mappers, flags):
         out[f'transfer {name}'] = lambda ids, src=src, mapper=mapper: transfer(
-            src, table, labels[ids], unlabelled=unlabelled, classes=classes, seed=seed, mapper=mapper, **kwargs)
+            src, *train(ids, 'transfer'), unlabelled=unlabelled, classes=classes, seed=seed, mapper=mapper, **kwargs)
         if zs: out[f'zero-shot {name}'] = lambda ids, src=src, mapper=mapper: TaxonomyClassifier(
             src, classes, mapper=mapper).adapt_prior(unlabelled, prior(ids))
-    if forest: out['forest'] = lambda ids: ForestClassifier(table, labels[ids], classes=classes, seed=seed, **(forest_kwargs or {}))
+    if forest: out['forest'] = lambda ids: ForestClassifier(*train(ids, 'forest'), classes=classes, seed=seed, **(forest_kwargs or {}))
     return out
 
 def stacked_transfer(sources,                          # source classifiers (list), or name -> source (dict)
@@ -363,10 +373,15 @@ def stacked_transfer(sources,                          # source classifiers (lis
                      seed:int=0,                       # seed of every candidate, the folds
                      mappers=None,                     # see `stack_candidates`
                      forest_kwargs:dict|None=None,     # see `stack_candidates`
+                     augmented:pd.DataFrame|None=None, # see `stack_candidates`
+                     augment:str='all',                # see `stack_candidates`
+                     copies:int=4,                     # see `stack_candidates`
+                     augment_members=('forest',),      # see `stack_candidates`
                      stack_kwargs:dict|None=None,      # passed to `stack` (folds, shrinkage, min_weight, calibrate, cache)
                      **kwargs,                         # passed to `transfer` (e.g. fit_kwargs)
                     )->StackedClassifier:
     "The recommended model: transfers, prior-matched zero-shot classifiers and a forest, stacked on out-of-fold likelihood."
     classes = sorted(pd.Series(labels).unique()) if classes is None else list(classes)
-    cands = stack_candidates(sources, table, labels, unlabelled, classes, zero_shot, forest, seed, mappers, forest_kwargs, **kwargs)
+    cands = stack_candidates(sources, table, labels, unlabelled, classes, zero_shot, forest, seed, mappers, forest_kwargs,
+                             augmented, augment, copies, augment_members, **kwargs)
     return stack(cands, table, labels, classes, seed=seed, **(stack_kwargs or {}))

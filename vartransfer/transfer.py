@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['class_members', 'member_matrix', 'match_prior', 'TaxonomyClassifier', 'source_affine', 'head_from_source',
-           'BnStatsFreeze', 'transfer_learner', 'transfer', 'upsilont_recipe', 'train_scratch', 'ForestClassifier',
-           'EnsembleClassifier', 'transfer_ensemble']
+           'BnStatsFreeze', 'SinkhornAlign', 'transfer_learner', 'transfer', 'upsilont_recipe', 'train_scratch',
+           'ForestClassifier', 'EnsembleClassifier', 'transfer_ensemble']
 
 # %% ../nbs/10_transfer.ipynb #0c803fd4
 import copy
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -152,6 +153,51 @@ class BnStatsFreeze(Callback):
         for m in self.learn.model.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
 
+# %% ../nbs/10_transfer.ipynb #6cf63c9b
+class SinkhornAlign(Callback):
+    "Add `weight` x the Sinkhorn divergence between the representations of source and target stars to the training loss."
+    order = 60
+    def __init__(self,
+                 source:pd.DataFrame,   # features of source-survey stars (e.g. `vartransfer.pretrained.source_sample()`)
+                 target:pd.DataFrame,   # features of unlabelled target stars
+                 weight:float=1.,       # weight of the divergence, divided by its value before training
+                 n:int=64,              # stars drawn from each side per batch
+                 blur:float=0.1,        # entropic blur, a fraction of the RMS distance between the two representations
+                 seed:int=0,            # seed of the draws
+                ):
+        if not weight >= 0: raise ValueError(f"SinkhornAlign: weight must be >= 0, got {weight}")
+        if len(source) < 2 or len(target) < 2: raise ValueError("SinkhornAlign: needs at least 2 source and 2 target stars")
+        self.source, self.target, self.weight, self.n, self.blur, self.seed = source, target, float(weight), int(n), float(blur), seed
+        self.trace = []   # divergence / its value before training, one per training batch
+
+    def before_fit(self):
+        if hasattr(self, 'd0'): return      # a later stage of `fit_transfer`: same sample, same scale
+        tf, dev = self.learn.dls.transform, self.learn.dls.device
+        self.xs, self.xt = (torch.from_numpy(tf(d)).to(dev) for d in (self.source, self.target))
+        for name, x in (('source', self.xs), ('target', self.xt)):
+            if not torch.isfinite(x).all(): raise ValueError(f"SinkhornAlign: {name} stars with non-finite features; drop them first")
+        with warnings.catch_warnings():   # geomloss 0.3 calls the deprecated torch.jit.script at import
+            warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
+            from geomloss import SamplesLoss
+        self.gen = torch.Generator().manual_seed(self.seed)
+        net = self.learn.model
+        was = net.training; net.eval()
+        with torch.no_grad():
+            es, et = net.embed(self.xs), net.embed(self.xt)
+            rms = float(torch.sqrt(((es.mean(0) - et.mean(0))**2).sum() + es.var(0).sum() + et.var(0).sum()))
+            self.divergence = SamplesLoss('sinkhorn', p=2, blur=max(self.blur * rms, 1e-6), scaling=0.7, backend='tensorized')
+            self.d0 = max(float(self.divergence(es, et)), 1e-12)
+        net.train(was)
+
+    def after_loss(self):
+        if not self.training or not self.weight: return
+        i = torch.randint(len(self.xs), (min(self.n, len(self.xs)),), generator=self.gen)
+        j = torch.randint(len(self.xt), (min(self.n, len(self.xt)),), generator=self.gen)
+        net = self.learn.model
+        d = self.divergence(net.embed(self.xs[i.to(self.xs.device)]), net.embed(self.xt[j.to(self.xt.device)])) / self.d0
+        self.trace.append(float(d.detach()))
+        self.learn.loss_grad = self.learn.loss_grad + self.weight * d
+
 # %% ../nbs/10_transfer.ipynb #0b737219
 def transfer_learner(source:VarClassifier,          # the source classifier
                      dls,                           # target DataLoaders from `feature_dls` (source transform)
@@ -229,17 +275,22 @@ def transfer(source:VarClassifier,            # the source classifier
              bs:int=32,                       # batch size
              progress:bool=False,             # show fastai's progress bars and tables
              fit_kwargs:dict|None=None,       # passed to `Learner.fit_transfer`
+             adapt:pd.DataFrame|None=None,    # features of source-survey stars: align `unlabelled` with them (`SinkhornAlign`)
+             adapt_weight:float=1.,           # `SinkhornAlign`'s weight
              **kwargs,                        # passed to `transfer_learner`
             )->VarClassifier:
     "Transfer `source` to the target classes with the labelled stars; the fine-tuned classifier."
     dls = feature_dls(table, labels, classes=classes, transform=None if refit_transform else source.transform,
                       valid_pct=valid_pct, seed=seed, bs=bs)
-    learn = transfer_learner(source, dls, unlabelled=table if unlabelled is None else unlabelled, seed=seed, **kwargs)
+    unlabelled = table if unlabelled is None else unlabelled
+    if adapt is not None: kwargs['cbs'] = [*(kwargs.get('cbs') or []), SinkhornAlign(adapt, unlabelled, adapt_weight, seed=seed)]
+    learn = transfer_learner(source, dls, unlabelled=unlabelled, seed=seed, **kwargs)
     if progress: learn.fit_transfer(**(fit_kwargs or {}))
     else:
         with learn.no_bar(), learn.no_logging(): learn.fit_transfer(**(fit_kwargs or {}))
     return learn.to_classifier(meta={'recipe': 'vartransfer transfer', 'n_labelled': len(labels),
-                                     'valid_ids': list(dls.valid_ids), 'seed': seed})
+                                     'valid_ids': list(dls.valid_ids), 'seed': seed,
+                                     **({'adapt': {'n_source': len(adapt), 'weight': adapt_weight}} if adapt is not None else {})})
 
 # %% ../nbs/10_transfer.ipynb #d87eb425
 def upsilont_recipe(source:VarClassifier,        # the source classifier
