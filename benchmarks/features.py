@@ -190,34 +190,42 @@ def simulated(survey, n_curves, min_points, max_points, released, seed=0):
     return out
 
 
-def cli_features(root, tarball, out_dir, jobs=1):
-    "Seconds for `vartransfer features TARBALL -o out.parquet` with the package at `root` (the command line's own code)."
+def cli_features(root, tarball, out_dir, jobs=1, limit=None):
+    "Seconds for `vartransfer features TARBALL -o out.parquet` with the package at `root` (the command line's own code), and the table."
     # `vartransfer.cli` was one module with a `main` function in the release; it is a subpackage with a `main` module now
     env = dict(os.environ, PYTHONPATH=str(root), VARTRANSFER_HOME=str(out_dir / 'home'))
     out = out_dir / 'features.parquet'
-    cmd = [sys.executable, '-c', 'import sys; from vartransfer.cli import main; sys.exit(getattr(main, "main", main)())', 'features', str(tarball),
-           '-o', str(out), '--jobs', str(jobs), '--force']
+    # -P and a neutral working directory: `python -c` would otherwise import the package in the current directory (this tree)
+    code = ('import sys, vartransfer; assert vartransfer.__file__.startswith(sys.argv.pop(1)), vartransfer.__file__; '
+            'from vartransfer.cli import main; sys.exit(getattr(main, "main", main)())')
+    cmd = [sys.executable, '-P', '-c', code, str(Path(root).resolve()), 'features', str(tarball), '-o', str(out), '--jobs', str(jobs), '--force',
+           *(['--limit', str(limit)] if limit else [])]
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=out_dir)
     dt = time.perf_counter() - t0
     if r.returncode != 0: raise RuntimeError(f"{' '.join(cmd[3:])} with {root}: {r.stderr.strip()[-500:]}")
     import pandas as pd
     return dt, pd.read_parquet(out)
 
 
-def cli_comparison(release_commit, tarball, jobs=1):
-    "`vartransfer features` on the ASAS tarball: this tree against the code of `release_commit`, in turn, same machine."
+def cli_comparison(release_commit, tarball, jobs=1, repeats=3):
+    "`vartransfer features` on the ASAS tarball: this tree and the code of `release_commit` in alternation, `repeats` times each."
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         old = d / 'release'; old.mkdir()
         archive = subprocess.run(['git', '-C', str(HERE.parent), 'archive', release_commit, 'vartransfer'], capture_output=True, check=True)
         subprocess.run(['tar', '-x', '-C', str(old)], input=archive.stdout, check=True)
         (d / 'new').mkdir(); (d / 'old').mkdir()
-        t_new, f_new = cli_features(HERE.parent, tarball, d / 'new', jobs)
-        t_old, f_old = cli_features(old, tarball, d / 'old', jobs)
+        t_new, t_old = [], []
+        for _ in range(repeats):     # in alternation: a shared machine's slow spells fall on both
+            t, f_new = cli_features(HERE.parent, tarball, d / 'new', jobs); t_new.append(t)
+            t, f_old = cli_features(old, tarball, d / 'old', jobs); t_old.append(t)
     both = f_new.index.intersection(f_old.index)
     same = rel_diff(f_new.loc[both, 'period'], f_old.loc[both, 'period']) < 1e-6
-    return dict(release=release_commit, jobs=jobs, seconds_this_tree=t_new, seconds_release=t_old, speedup=t_old / t_new,
+    ratios = np.array(t_old) / np.array(t_new)
+    return dict(release=release_commit, jobs=jobs, repeats=repeats, seconds_this_tree=float(np.median(t_new)),
+                seconds_release=float(np.median(t_old)), speedup=float(np.median(t_old) / np.median(t_new)),
+                speedup_per_pair=ratios.tolist(), seconds_this_tree_all=t_new, seconds_release_all=t_old,
                 rows=len(f_new), fraction_periods_identical_to_release=float(np.mean(same)))
 
 
@@ -354,6 +362,7 @@ def main(argv=None):
     ap.add_argument('--no-install', action='store_true', help='do not create the virtual environment of the released package')
     ap.add_argument('--sim', type=int, default=40, help='simulated Gaia-like and OGLE-like light curves (0: none)')
     ap.add_argument('--release', default='f8e33fa', help='commit of the release `vartransfer features` is compared with ("": skip)')
+    ap.add_argument('--cli-repeats', type=int, default=3, help='runs of each command line, in alternation (medians reported)')
     ap.add_argument('--jobs', type=int, default=2, help='processes for the throughput and memory runs')
     ap.add_argument('--throughput', action='store_true', help='also time extract_features_batch and the Rust light-curve package')
     ap.add_argument('--memory', action='store_true', help='measure peak memory for --memory-n light curves instead')
@@ -411,9 +420,9 @@ def main(argv=None):
             report_speed('released upsilon', s['vartransfer_vs_released']); report_agreement('released upsilon', s['periods'])
     if released is not None: released.close()
     if args.release:
-        result['cli'] = cli_comparison(args.release, TARBALL)
+        result['cli'] = cli_comparison(args.release, TARBALL, repeats=args.cli_repeats)
         c = result['cli']
-        print(f"vartransfer features on the ASAS tarball (--jobs {c['jobs']}): {c['seconds_this_tree']:.1f} s, release "
+        print(f"vartransfer features on the ASAS tarball (--jobs {c['jobs']}, median of {c['repeats']} runs each): {c['seconds_this_tree']:.1f} s, release "
               f"{c['release']} {c['seconds_release']:.1f} s: {c['speedup']:.2f}x; periods identical on "
               f"{c['fraction_periods_identical_to_release']:.2%}")
     result['gpu'] = gpu_section(curves[:50])

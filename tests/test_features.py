@@ -126,3 +126,19 @@ def test_batch_from_files(mirror, tmp_path):
     assert df.loc[str(files[1]), 'error'].startswith('FileNotFoundError')   # a file that fails: its path is the id
     again = extract_features_batch(files[:1], output=out, progress=False)   # a file is skipped by its content
     assert again.attrs['summary'] == dict(total=1, computed=0, skipped=1, failed=0)
+
+
+def test_speed_benchmark_runs_the_package_it_names(mirror, tmp_path, monkeypatch):
+    "benchmarks/features.py times `vartransfer features` with the package at the root it is given, not the one in the working directory."
+    import shutil
+    sys.path.insert(0, str(ROOT / 'benchmarks'))
+    try:
+        import features as bench
+    finally:
+        sys.path.pop(0)
+    copy = tmp_path / 'copy'
+    shutil.copytree(ROOT / 'vartransfer', copy / 'vartransfer', ignore=shutil.ignore_patterns('__pycache__'))
+    (tmp_path / 'run').mkdir()
+    monkeypatch.chdir(ROOT)   # where `python -c` alone would import this tree instead of the copy
+    seconds, table = bench.cli_features(copy, mirror / 'asas_richards2012' / 'asas_training_set.tar.gz', tmp_path / 'run', limit=3)
+    assert seconds > 0 and len(table) == 3 and table['period'].notna().all()

@@ -7,9 +7,8 @@ __all__ = ['SURVEYS', 'NEW_MOON', 'SYNODIC_MONTH', 'MIN_SIM_POINTS', 'QSO_BRIGHT
            'get_survey', 'observation_times', 'observe', 'band_amplitude', 'simulate_star', 'simulate']
 
 # %% ../nbs/06b_simulate.ipynb #b33ed0c5
-import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -19,7 +18,7 @@ from fastprogress.fastprogress import progress_bar
 
 from .lightcurve import LightCurves
 from .ogle3 import OGLE_CLASSES
-from .stars import (BANDS, UPSILONT_CLASSES, amplitude_ratio, binary_light, check_class, class_rows, draw_star,
+from .stars import (UPSILONT_CLASSES, amplitude_ratio, binary_light, check_class, class_rows, draw_star,
                                star_light, star_magnitude)
 
 # %% ../nbs/06b_simulate.ipynb #70385b39

@@ -27,7 +27,6 @@ from sklearn.ensemble import RandomForestClassifier
 
 from .features import FEATURE_NAMES
 from .taxonomy import superclass_of
-from .transform import FeatureTransform
 from .model import Classifier, VarClassifier, VarNet, varnet_splitter
 from .learner import StopNonFinite, class_weights, default_metrics, feature_dls, source_learner
 
