@@ -193,17 +193,18 @@ def simulated(survey, n_curves, min_points, max_points, released, seed=0):
 def cli_features(root, tarball, out_dir, jobs=1, limit=None):
     "Seconds for `vartransfer features TARBALL -o out.parquet` with the package at `root` (the command line's own code), and the table."
     # `vartransfer.cli` was one module with a `main` function in the release; it is a subpackage with a `main` module now
+    root = Path(root).resolve()
     env = dict(os.environ, PYTHONPATH=str(root), VARTRANSFER_HOME=str(out_dir / 'home'))
     out = out_dir / 'features.parquet'
     # -P and a neutral working directory: `python -c` would otherwise import the package in the current directory (this tree)
     code = ('import sys, vartransfer; assert vartransfer.__file__.startswith(sys.argv.pop(1)), vartransfer.__file__; '
             'from vartransfer.cli import main; sys.exit(getattr(main, "main", main)())')
-    cmd = [sys.executable, '-P', '-c', code, str(Path(root).resolve()), 'features', str(tarball), '-o', str(out), '--jobs', str(jobs), '--force',
+    cmd = [sys.executable, '-P', '-c', code, str(root), 'features', str(tarball), '-o', str(out), '--jobs', str(jobs), '--force',
            *(['--limit', str(limit)] if limit else [])]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=out_dir)
     dt = time.perf_counter() - t0
-    if r.returncode != 0: raise RuntimeError(f"{' '.join(cmd[3:])} with {root}: {r.stderr.strip()[-500:]}")
+    if r.returncode != 0: raise RuntimeError(f"vartransfer {' '.join(cmd[5:])} with {root}: {r.stderr.strip()[-500:]}")
     import pandas as pd
     return dt, pd.read_parquet(out)
 
