@@ -343,7 +343,7 @@ def _period_result(grid:FrequencyGrid, power:np.ndarray, timespan:float, backend
     f = float(grid.frequency(jmax))
     uncertainty = _period_uncertainty(grid, power, jmax)
     mean = power.sum() / len(power)
-    std = float(np.sqrt(max(np.dot(power, power) / len(power) - mean * mean, 0.)))   # one pass each, no temporary
+    std = float(np.sqrt(max(np.einsum('i,i->', power, power) / len(power) - mean * mean, 0.)))   # one pass each, no temporary; not BLAS, whose sums depend on its threads
     median = _median(power)
     return PeriodResult(1. / f, f, pmax, (pmax - median) / std, _log10_fap(pmax, 2. * grid.n * grid.df * timespan),
                         uncertainty, is_period_alias(1. / f), grid, backend, power if keep else None)
