@@ -130,14 +130,36 @@ def _plans()->dict:
     if not hasattr(_LOCAL, 'plans'): _LOCAL.plans = {}
     return _LOCAL.plans
 
-def _scratch(name:str, shape:tuple, limit:int=2**20)->np.ndarray:
-    "A complex array of `shape` that this thread reuses between calls (fresh memory costs page faults), unless it is large."
+def _scratch(name:str, shape:tuple, limit:int=2**20, dtype=np.complex128)->np.ndarray:
+    "An array of `shape` that this thread reuses between calls (fresh memory costs page faults), unless it is large."
     size = int(np.prod(shape))
-    if size > limit: return np.empty(shape, dtype=np.complex128)
+    if size > limit: return np.empty(shape, dtype=dtype)
     if not hasattr(_LOCAL, 'scratch'): _LOCAL.scratch = {}
     buf = _LOCAL.scratch.get(name)
-    if buf is None or len(buf) < size: buf = _LOCAL.scratch[name] = np.empty(max(size, 2**16), dtype=np.complex128)
+    if buf is None or len(buf) < size or buf.dtype != dtype: buf = _LOCAL.scratch[name] = np.empty(max(size, 2**16), dtype=dtype)
     return buf[:size].reshape(shape)
+
+@lru_cache(maxsize=None)
+def _kernels():
+    "The compiled loops (numba, compiled on first use, about a second), or None where numba is not installed: numpy then."
+    if os.environ.get('VARTRANSFER_NO_NUMBA') or importlib.util.find_spec('numba') is None: return None
+    import numba
+    @numba.njit(nogil=True)
+    def lomb_power(f1, f2, n, out):     # `_lomb_power` in one pass
+        for i in range(out.shape[0]):
+            ar, ai, br, bi = f1[i].real, f1[i].imag, f2[i].real, f2[i].imag
+            gr, gi = ar * ar - ai * ai, ar * ai + ai * ar                # F1^2
+            out[i] = ((ar * ar + ai * ai) * n - (gr * br + gi * bi)) / (n * n - (br * br + bi * bi))
+    @numba.njit(nogil=True)
+    def split(a, lo, hi, inside):       # how many values are below lo; those in [lo, hi] copied to `inside`
+        below, k = 0, 0
+        for v in a:                     # without branches: five times faster on values in random order
+            inside[k] = v
+            below += v < lo
+            k += (v >= lo) & (v <= hi)
+        return below, k
+    return dict(lomb_power=lomb_power, split=split)
+
 FINUFFT_UPSAMPLING = 1.25    # finufft's upsampfac: fine grid 1.25x the modes (FFTs 40 % shorter than with 2.0)
 FINUFFT_BAND = 16384         # frequencies per band: each band's FFT stays in the CPU's cache
 
@@ -164,8 +186,8 @@ def _finufft_plan(n_modes:int, n_trans:int, eps:float, nthreads:int):
     plans[key] = plan
     return plan
 
-def _lomb_power(f1, f2, n, out, block=32768):
-    "Lomb power (without 1 / var) from the two sums, in cache-sized blocks: (N|F1|^2 - Re(F1^2 conj F2)) / (N^2 - |F2|^2)."
+def _lomb_power_numpy(f1, f2, n, out, block=32768):
+    "`_lomb_power` in numpy, in cache-sized blocks (where numba is not installed)."
     for s in range(0, len(out), block):
         a, b = f1[s:s + block], f2[s:s + block]
         g = a * a
@@ -173,6 +195,11 @@ def _lomb_power(f1, f2, n, out, block=32768):
         num = (a.real * a.real + a.imag * a.imag) * n - g.real
         den = n * n - (b.real * b.real + b.imag * b.imag)
         np.divide(num, den, out=out[s:s + block])
+
+def _lomb_power(f1, f2, n, out):
+    "Lomb power (without 1 / var) from the two sums into `out`: (N|F1|^2 - Re(F1^2 conj F2)) / (N^2 - |F2|^2)."
+    if (k := _kernels()) is None: return _lomb_power_numpy(f1, f2, n, out)
+    k['lomb_power'](f1, f2, float(n), out)
 
 def _lomb_scargle_finufft(time, y, grid, eps=2e-10, nthreads=1, max_factors=2**21):
     "Unnormalised Lomb power (without 1 / var) of the centred rows of `y`, through finufft, band by band."
@@ -323,13 +350,22 @@ class PeriodResult:
         return dict(period=self.period, period_SNR=self.period_SNR, period_log10FAP=self.period_log10FAP,
                     period_uncertainty=self.period_uncertainty, period_alias=self.period_alias)
 
+def _split_numpy(a, lo, hi):
+    "How many values of `a` are below `lo`, and the values within [lo, hi] (in numpy)."
+    return np.count_nonzero(a < lo), a[(a >= lo) & (a <= hi)]
+
+def _split(a, lo, hi):
+    "How many values of `a` are below `lo`, and the values within [lo, hi] (compiled: one pass)."
+    if (k := _kernels()) is None: return _split_numpy(a, lo, hi)
+    below, m = k['split'](a, lo, hi, inside := _scratch('median', (len(a),), dtype=np.float64))
+    return below, inside[:m]
+
 def _median(a:np.ndarray)->float:
     "Exact median, faster than `np.median` on long arrays: partition only the values near a sampled estimate."
     n = len(a)
     if n < 50_000: return float(np.median(a))
     lo, hi = np.quantile(a[::n // 4096], [0.45, 0.55])    # brackets the median with overwhelming probability
-    below = np.count_nonzero(a < lo)
-    inside = a[(a >= lo) & (a <= hi)]
+    below, inside = _split(a, lo, hi)
     k1, k2 = (n - 1) // 2 - below, n // 2 - below        # ranks of the middle value(s) within `inside`
     if k1 < 0 or k2 >= len(inside): return float(np.median(a))   # the bracket missed: do it the slow way
     part = np.partition(inside, [k1, k2])
