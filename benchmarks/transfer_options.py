@@ -12,6 +12,9 @@ Options (`OPTIONS`):
   the points kept, one season dropped half the time), features cached. With 'augment all' and 'augment rare' the
   transfers and the forest train with the copies `copies_per_star` chooses ('all': 4 per star; 'rare': small classes
   filled up, at most 8 per star); with 'augment forest' and 'augment forest 8' the forest alone, 4 or 8 per star.
+- 'fit ...': the transfers fine-tune otherwise (`Learner.fit_transfer`: more or fewer epochs per stage, a longer head
+  stage, three times the peak rates, all layers unfrozen at once; batches of 16 instead of 32; the feature transform
+  refitted on the labelled stars).
 - 'sinkhorn': the transfers align the unlabelled target stars with a simulated sample of the sources' domain
   (`vartransfer.pretrained.source_sample(10)`, 630 OGLE-III and EROS-2 curves) by `SinkhornAlign` (weight 1).
 On each split (`benchmark_split`, the protocol of `benchmarks/transfer.py`) the transfers from genesis and from the
@@ -44,13 +47,18 @@ OPTIONS = {'none': {}, 'augment all': dict(augment='all', copies=4, augment_memb
            'augment rare': dict(augment='rare', copies=8, augment_members=BOTH),
            'augment forest': dict(augment='all', copies=4, augment_members=('forest',)),
            'augment forest 8': dict(augment='all', copies=8, augment_members=('forest',)),
-           'sinkhorn': dict(adapt_weight=1.)}
+           'sinkhorn': dict(adapt_weight=1.),
+           # the fine-tuning schedule (`Learner.fit_transfer`), each a change of FIT: epochs per stage, peak rates
+           'fit 5 epochs': dict(fit=dict(epochs=5)), 'fit 20 epochs': dict(fit=dict(epochs=20)),
+           'fit 20 head epochs': dict(fit=dict(head_epochs=20)), 'fit rates x3': dict(fit=dict(lr_head=3e-2, lr_max=slice(3e-4, 3e-3))),
+           'fit at once': dict(fit=dict(gradual=False)), 'fit batch 16': dict(bs=16), 'fit refit transform': dict(refit_transform=True)}
+TRANSFER_OPTIONS = {'adapt_weight', 'fit', 'bs', 'refit_transform'}   # options of the transfers alone
 
 
 def refits(option:str)->set:
     "The kinds of candidate an option trains differently from 'none'."
     kw = OPTIONS[option]
-    return {'transfer'} if 'adapt_weight' in kw else set(kw.get('augment_members', ()))
+    return {'transfer'} if TRANSFER_OPTIONS & set(kw) else set(kw.get('augment_members', ()))
 _STATE = {}
 
 
@@ -104,17 +112,18 @@ def run_split(job):
                      **{f'recall_{c}': float((pred[truth == c] == c).mean()) if (truth == c).any() else float('nan') for c in classes}})
     for option in options:
         kw = dict(OPTIONS[option])
+        fit_option = {**fit, **kw.pop('fit', {})}
         if option.startswith('augment'): kw.update(augmented=aug, **({'copies': 2} if quick else {}))
         if option == 'sinkhorn': kw['adapt'] = _STATE['source_sample']
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='Your generator is empty')
             changed = refits(option) if option != 'none' else {'transfer', 'forest'}
             cands = stack_candidates(_STATE['sources'] if 'transfer' in changed else {}, feats, y[train], unlabelled=feats, classes=classes,
-                                     seed=seed, zero_shot=False, forest='forest' in changed, fit_kwargs=fit, forest_kwargs=forest_kwargs, **kw)
+                                     seed=seed, zero_shot=False, forest='forest' in changed, fit_kwargs=fit_option, forest_kwargs=forest_kwargs, **kw)
             for name, make in cands.items(): score(name, option, make(train))
             if option in stacked:   # the CLI's default stack; candidates this option does not change are reused from 'none'
                 cands = stack_candidates(stack_sources, feats, y[train], unlabelled=feats, classes=classes, seed=seed,
-                                         fit_kwargs=fit, forest_kwargs=forest_kwargs, **kw)
+                                         fit_kwargs=fit_option, forest_kwargs=forest_kwargs, **kw)
                 kinds = {n: 'forest' if n == 'forest' else n.split()[0] for n in cands}
                 cache = memo if option == 'none' else {k: v for k, v in memo.items() if kinds[k[0]] not in refits(option)}
                 score('stacked', option, stack(cands, feats, y[train], classes, seed=seed, cache=cache, **({'folds': 3} if quick else {})))
@@ -137,7 +146,8 @@ def main(argv=None):
     p.add_argument('--targets', default=','.join(TARGETS))
     p.add_argument('--seeds', default='100-104', help='tuning seeds')
     p.add_argument('--fractions', default='0.05,0.20')
-    p.add_argument('--options', default=','.join(OPTIONS), help=f"from {list(OPTIONS)}; 'none' is always run")
+    p.add_argument('--options', default=','.join(o for o in OPTIONS if not o.startswith('fit ')),
+                   help=f"from {list(OPTIONS)}; 'none' is always run (default: all but the 'fit' ones)")
     p.add_argument('--stacked', default='', help="options (comma-separated) with which the stacked default (five sources) is scored too, "
                                                  "besides 'none'; 'all': every option")
     p.add_argument('--quick', action='store_true', help='one small split of one simulated target (the test)')
@@ -175,7 +185,7 @@ def main(argv=None):
                'wall_seconds': time.time() - t0, 'vs_none': diff.to_dict('records'), 'vs_none_over_targets': overall.to_dict('records'),
                'recall': recall.to_dict('records'), 'runs': df.to_dict('records')}
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(out, indent=1, default=float))
+        args.out.write_text(json.dumps(out, indent=1, default=lambda v: repr(v) if isinstance(v, slice) else float(v)))
         return {**out, '_tables': (df, diff, overall)}
     if args.n_jobs > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(args.n_jobs, mp_context=get_context('spawn'), initializer=_init,

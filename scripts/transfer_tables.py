@@ -8,7 +8,8 @@
 The section is the markdown cell that starts with one of `HEADINGS` (one per notebook); everything after its
 heading line is generated from `benchmarks/results/transfer.json` (test seeds),
 `benchmarks/results/transfer_tuning.json` (tuning seeds) and, for the options (augmentation, domain adaptation),
-`benchmarks/results/transfer_options_tuning.json` and `transfer_options.json`."""
+`benchmarks/results/transfer_options_tuning.json` and `transfer_options.json`; for the fine-tuning schedule,
+`benchmarks/results/transfer_fit_tuning.json`."""
 import argparse
 import json
 import sys
@@ -109,7 +110,7 @@ def unmet(summary: pd.DataFrame, runs: pd.DataFrame, best: pd.DataFrame) -> str:
     return ('Not met yet: ' + '; '.join(out) + '.') if out else 'Every goal of the benchmark is met on these seeds.'
 
 
-def section(test: dict, tuning: dict, options: dict | None = None, options_test: dict | None = None) -> str:
+def section(test: dict, tuning: dict, options: dict | None = None, options_test: dict | None = None, fit: dict | None = None) -> str:
     "The body of the section (everything after its heading)."
     summary, runs, best = pd.DataFrame(test['summary']), pd.DataFrame(test['runs']), pd.DataFrame(test['vs_best_member'])
     targets, fractions = test['targets'], test['fractions']
@@ -163,16 +164,35 @@ def section(test: dict, tuning: dict, options: dict | None = None, options_test:
                   "`vartransfer transfer` is given light curves, its forest trains with 4 copies of each labelled star\n"
                   "(`--copies`, 0 for none; 8 copies are no better); `--adapt` stays off. The tables above are from\n"
                   "feature tables, without copies."]
+    if fit is not None: parts.append(fit_text(fit))
     return '\n\n'.join(parts)
 
 
 OPTION_LABELS = {'augment all': 'augmented copies, 4 per star', 'augment rare': 'augmented copies, rare classes filled up (at most 8)',
                  'augment forest': 'augmented copies for the forest only, 4 per star', 'augment forest 8': 'the same, 8 per star',
-                 'sinkhorn': 'Sinkhorn alignment with a simulated source sample'}
+                 'sinkhorn': 'Sinkhorn alignment with a simulated source sample',
+                 'fit 5 epochs': '5 epochs per unfreezing stage (10)', 'fit 20 epochs': '20 epochs per unfreezing stage (10)',
+                 'fit 20 head epochs': '20 epochs for the head alone (10)', 'fit rates x3': 'peak rates x3 (head 1e-2, layers 1e-4 to 1e-3)',
+                 'fit at once': 'all layers unfrozen at once (one more group per stage)', 'fit batch 16': 'batches of 16 stars (32)',
+                 'fit refit transform': "feature transform refitted on the labelled stars (the source's)"}
 
 
-def options_text(tuning: dict, test: dict | None = None) -> str:
-    "The options of `benchmarks/transfer_options.py`: paired MCC differences against none, over the targets."
+def fit_text(fit: dict) -> str:
+    "The fine-tuning schedule, each change against the default on the tuning splits (`benchmarks/transfer_options.py --options 'fit ...'`)."
+    ov = pd.DataFrame(fit['vs_none_over_targets'])
+    best = ov.loc[ov['mean'].idxmax()]
+    return (f"The fine-tuning schedule (`Learner.fit_transfer`: 10 epochs for the head, then 10 per unfreezing stage,\n"
+            f"one-cycle, batches of 32) against each change below, on the tuning splits (seeds {seed_range(fit['seeds'])}, all seven\n"
+            f"targets; `{fit['command']}`,\n"
+            "`benchmarks/results/transfer_fit_tuning.json`), for the transfers from the released network and from the\n"
+            "simulated source, as in the table above (the default in brackets): no change gains more than\n"
+            f"{best['mean']:+.3f} MCC on average over the targets ({OPTION_LABELS.get(best.option, best.option)}, {best.method},\n"
+            f"f = {best.fraction:.2f}), and refitting the feature transform on the few labelled stars loses the most. The schedule stays.\n\n"
+            + option_table(fit))
+
+
+def option_table(tuning: dict) -> str:
+    "Per option and member: the mean over targets of the paired MCC difference against none, worst and best target, targets up."
     ov = pd.DataFrame(tuning['vs_none_over_targets'])
     vs = pd.DataFrame(tuning['vs_none'])
     fracs = sorted(ov.fraction.unique())
@@ -188,9 +208,14 @@ def options_text(tuning: dict, test: dict | None = None) -> str:
                                                 f"{int((per.diff_mean > 0).sum())}/{len(per)} up)")
             label = f'**{method}**' if method == 'stacked' else method
             lines.append(f"| {OPTION_LABELS.get(opt, opt)} | {label} | " + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def options_text(tuning: dict, test: dict | None = None) -> str:
+    "The options of `benchmarks/transfer_options.py`: paired MCC differences against none, over the targets."
     text = (f"Each option against none on the same tuning splits (seeds {seed_range(tuning['seeds'])}, all seven targets;\n"
             f"`{tuning['command']}`, `benchmarks/results/transfer_options_tuning.json`): the mean over targets of the\n"
-            "paired MCC difference, the worst and best target, and on how many targets it is positive.\n\n" + '\n'.join(lines))
+            "paired MCC difference, the worst and best target, and on how many targets it is positive.\n\n" + option_table(tuning))
     rec = pd.DataFrame(tuning['recall'])
     rec = rec[(rec.target == 'asas6') & np.isclose(rec.fraction, 0.05)].set_index(['method', 'option'])
     if {('transfer sim', 'augment rare'), ('forest', 'augment rare')} <= set(rec.index):
@@ -216,9 +241,10 @@ def main(argv=None):
     p.add_argument('--tuning', type=Path, default=RESULTS / 'transfer_tuning.json')
     p.add_argument('--options', type=Path, default=RESULTS / 'transfer_options_tuning.json')
     p.add_argument('--options-test', type=Path, default=RESULTS / 'transfer_options.json')
+    p.add_argument('--fit', type=Path, default=RESULTS / 'transfer_fit_tuning.json')
     args = p.parse_args(argv)
     read = lambda p: json.loads(p.read_text()) if p.exists() else None
-    body = section(read(args.test), read(args.tuning), read(args.options), read(args.options_test))
+    body = section(read(args.test), read(args.tuning), read(args.options), read(args.options_test), read(args.fit))
     if args.print: print(body); return
     for path, heading in HEADINGS.items():
         nb = json.loads(path.read_text())

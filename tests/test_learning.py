@@ -174,6 +174,17 @@ def test_transfer_benchmark_quick(mirror, tmp_path):
     assert again["splits_resumed"] == 1 and again["complete"] and again["summary"] == res["summary"]
 
 
+def test_transfer_options_fit_schedule_quick(mirror, tmp_path):
+    "benchmarks/transfer_options.py --quick with 'fit' options: the transfers alone refit, with the schedule the option changes."
+    bench = _benchmark("transfer_options")
+    res = bench.main(["--quick", "--options", "fit at once,fit batch 16", "--n-jobs", "1", "--cache", str(tmp_path), "--out", str(tmp_path / "f.json")])
+    runs = pd.DataFrame(res["runs"])
+    assert set(runs["option"]) == {"none", "fit at once", "fit batch 16"}
+    assert set(runs.loc[runs["option"] != "none", "method"]) == {"transfer genesis"}     # the forest is not refitted
+    assert res["options"]["fit at once"] == {"fit": {"gradual": False}} and bench.refits("fit batch 16") == {"transfer"}
+    assert runs["mcc"].between(-1, 1).all()
+
+
 def test_transfer_options_benchmark_quick(mirror, tmp_path):
     "benchmarks/transfer_options.py --quick: augmented copies cached; members and the stacked model scored with every option."
     bench = _benchmark("transfer_options")
