@@ -235,6 +235,10 @@ def cli_comparison(release_commit, tarball, jobs=1, repeats=3):
         archive = subprocess.run(['git', '-C', str(HERE.parent), 'archive', release_commit, 'vartransfer'], capture_output=True, check=True)
         subprocess.run(['tar', '-x', '-C', str(old)], input=archive.stdout, check=True)
         (d / 'new').mkdir(); (d / 'old').mkdir()
+        # one untimed-in-the-medians run each first: it fills numba's cache (a fresh install compiles the
+        # loops once, about 0.7 s) and the file caches; its seconds are reported apart
+        cold_new, _ = cli_features(HERE.parent, tarball, d / 'new', jobs)
+        cold_old, _ = cli_features(old, tarball, d / 'old', jobs)
         t_new, t_old = [], []
         for _ in range(repeats):     # in alternation: a shared machine's slow spells fall on both
             t, f_new = cli_features(HERE.parent, tarball, d / 'new', jobs); t_new.append(t)
@@ -245,6 +249,7 @@ def cli_comparison(release_commit, tarball, jobs=1, repeats=3):
     return dict(release=release_commit, jobs=jobs, repeats=repeats, seconds_this_tree=float(np.median(t_new)),
                 seconds_release=float(np.median(t_old)), speedup=float(np.median(t_old) / np.median(t_new)),
                 speedup_per_pair=ratios.tolist(), seconds_this_tree_all=t_new, seconds_release_all=t_old,
+                first_run_seconds_this_tree=cold_new, first_run_seconds_release=cold_old,
                 rows=len(f_new), fraction_periods_identical_to_release=float(np.mean(same)))
 
 
@@ -381,7 +386,7 @@ def main(argv=None):
     ap.add_argument('--no-install', action='store_true', help='do not create the virtual environment of the released package')
     ap.add_argument('--sim', type=int, default=40, help='simulated Gaia-like and OGLE-like light curves (0: none)')
     ap.add_argument('--release', default='f8e33fa', help='commit of the release `vartransfer features` is compared with ("": skip)')
-    ap.add_argument('--cli-repeats', type=int, default=3, help='runs of each command line, in alternation (medians reported)')
+    ap.add_argument('--cli-repeats', type=int, default=5, help='runs of each command line, in alternation after one first run each (medians reported)')
     ap.add_argument('--jobs', type=int, default=2, help='processes for the throughput and memory runs')
     ap.add_argument('--throughput', action='store_true', help='also time extract_features_batch and the Rust light-curve package')
     ap.add_argument('--memory', action='store_true', help='measure peak memory for --memory-n light curves instead')
@@ -448,7 +453,8 @@ def main(argv=None):
         c = result['cli']
         print(f"vartransfer features on the ASAS tarball (--jobs {c['jobs']}, median of {c['repeats']} runs each): {c['seconds_this_tree']:.1f} s, release "
               f"{c['release']} {c['seconds_release']:.1f} s: {c['speedup']:.2f}x; periods identical on "
-              f"{c['fraction_periods_identical_to_release']:.2%}")
+              f"{c['fraction_periods_identical_to_release']:.2%}; pair by pair {', '.join(f'{r:.2f}' for r in c['speedup_per_pair'])}x; "
+              f"first runs (not in the medians) {c['first_run_seconds_this_tree']:.1f} s and {c['first_run_seconds_release']:.1f} s")
     result['gpu'] = gpu_section(curves[:50])
     print(f"GPU: {result['gpu']}")
     if args.throughput:

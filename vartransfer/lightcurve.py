@@ -263,13 +263,16 @@ class LightCurves:
 
 # %% ../nbs/00_lightcurve.ipynb #0fe840bd
 @patch
-def _curve(self:LightCurves, i:int)->LightCurve:
+def _curve(self:LightCurves, i:int,
+           row:dict|None=None,        # the curve's metadata row, when the caller has it
+           columns:tuple|None=None,   # the time, mag and err arrays of the table, when the caller has them
+          )->LightCurve:
     "The i-th curve."
     lo, hi = self._bounds[i], self._bounds[i + 1]
-    (id_, band), row = self.meta.index[i], self.meta.iloc[i]
+    (id_, band), row = self.meta.index[i], self.meta.iloc[i].to_dict() if row is None else row
+    time, mag, err = columns or (self.data[c].to_numpy() for c in ('time', 'mag', 'err'))
     extra = {k: v for k, v in row.items() if k != 'survey' and not (np.isscalar(v) and pd.isna(v))}
-    return LightCurve(self.data['time'].to_numpy()[lo:hi], self.data['mag'].to_numpy()[lo:hi],
-                      self.data['err'].to_numpy()[lo:hi], id=id_, band=band or None,
+    return LightCurve(time[lo:hi], mag[lo:hi], err[lo:hi], id=id_, band=band or None,
                       survey=None if pd.isna(row['survey']) else row['survey'], meta=extra, validate=False)
 
 @patch
@@ -287,7 +290,8 @@ def __getitem__(self:LightCurves, key)->LightCurve:
 
 @patch
 def __iter__(self:LightCurves)->Iterator[LightCurve]:
-    for i in range(len(self)): yield self._curve(i)
+    columns = tuple(self.data[c].to_numpy() for c in ('time', 'mag', 'err'))
+    for i, row in enumerate(self.meta.to_dict('records')): yield self._curve(i, row, columns)   # the rows at once: faster than row by row
 
 # %% ../nbs/00_lightcurve.ipynb #bd1385b5
 @patch(cls_method=True)

@@ -139,26 +139,31 @@ def _scratch(name:str, shape:tuple, limit:int=2**20, dtype=np.complex128)->np.nd
     if buf is None or len(buf) < size or buf.dtype != dtype: buf = _LOCAL.scratch[name] = np.empty(max(size, 2**16), dtype=dtype)
     return buf[:size].reshape(shape)
 
+def _lomb_power_loop(f1, f2, n, var, out):   # `_lomb_power` in one pass (compiled by `_kernels`)
+    for i in range(out.shape[0]):
+        ar, ai, br, bi = f1[i].real, f1[i].imag, f2[i].real, f2[i].imag
+        gr, gi = ar * ar - ai * ai, ar * ai + ai * ar                    # F1^2
+        out[i] = ((ar * ar + ai * ai) * n - (gr * br + gi * bi)) / (n * n - (br * br + bi * bi)) / var
+
+def _split_loop(a, lo, hi, inside):          # how many values are below lo; those in [lo, hi] copied to `inside`
+    below, k = 0, 0
+    for v in a:                              # without branches: five times faster on values in random order
+        inside[k] = v
+        below += v < lo
+        k += (v >= lo) & (v <= hi)
+    return below, k
+
+def _jit(numba, f):
+    "`f` compiled with numba, cached on disk where numba finds a writable place (else compiled in each process)."
+    try: return numba.njit(nogil=True, cache=True)(f)
+    except RuntimeError: return numba.njit(nogil=True)(f)         # numba: "cannot cache function ... no locator available"
+
 @lru_cache(maxsize=None)
 def _kernels():
-    "The compiled loops (numba, compiled on first use, about a second), or None where numba is not installed: numpy then."
+    "The compiled loops (numba: compiled on first use, or loaded from numba's cache), or None where numba is not installed: numpy then."
     if os.environ.get('VARTRANSFER_NO_NUMBA') or importlib.util.find_spec('numba') is None: return None
     import numba
-    @numba.njit(nogil=True)
-    def lomb_power(f1, f2, n, out):     # `_lomb_power` in one pass
-        for i in range(out.shape[0]):
-            ar, ai, br, bi = f1[i].real, f1[i].imag, f2[i].real, f2[i].imag
-            gr, gi = ar * ar - ai * ai, ar * ai + ai * ar                # F1^2
-            out[i] = ((ar * ar + ai * ai) * n - (gr * br + gi * bi)) / (n * n - (br * br + bi * bi))
-    @numba.njit(nogil=True)
-    def split(a, lo, hi, inside):       # how many values are below lo; those in [lo, hi] copied to `inside`
-        below, k = 0, 0
-        for v in a:                     # without branches: five times faster on values in random order
-            inside[k] = v
-            below += v < lo
-            k += (v >= lo) & (v <= hi)
-        return below, k
-    return dict(lomb_power=lomb_power, split=split)
+    return dict(lomb_power=_jit(numba, _lomb_power_loop), split=_jit(numba, _split_loop))
 
 FINUFFT_UPSAMPLING = 1.25    # finufft's upsampfac: fine grid 1.25x the modes (FFTs 40 % shorter than with 2.0)
 FINUFFT_BAND = 16384         # frequencies per band: each band's FFT stays in the CPU's cache
@@ -186,7 +191,7 @@ def _finufft_plan(n_modes:int, n_trans:int, eps:float, nthreads:int):
     plans[key] = plan
     return plan
 
-def _lomb_power_numpy(f1, f2, n, out, block=32768):
+def _lomb_power_numpy(f1, f2, n, var, out, block=32768):
     "`_lomb_power` in numpy, in cache-sized blocks (where numba is not installed)."
     for s in range(0, len(out), block):
         a, b = f1[s:s + block], f2[s:s + block]
@@ -195,15 +200,25 @@ def _lomb_power_numpy(f1, f2, n, out, block=32768):
         num = (a.real * a.real + a.imag * a.imag) * n - g.real
         den = n * n - (b.real * b.real + b.imag * b.imag)
         np.divide(num, den, out=out[s:s + block])
+        out[s:s + block] /= var
 
-def _lomb_power(f1, f2, n, out):
-    "Lomb power (without 1 / var) from the two sums into `out`: (N|F1|^2 - Re(F1^2 conj F2)) / (N^2 - |F2|^2)."
-    if (k := _kernels()) is None: return _lomb_power_numpy(f1, f2, n, out)
-    k['lomb_power'](f1, f2, float(n), out)
+def _lomb_power(f1, f2, n, var, out):
+    "Lomb power from the two sums into `out`: (N|F1|^2 - Re(F1^2 conj F2)) / (N^2 - |F2|^2) / var."
+    if (k := _kernels()) is None: return _lomb_power_numpy(f1, f2, n, var, out)
+    k['lomb_power'](f1, f2, float(n), float(var), out)
 
-def _lomb_scargle_finufft(time, y, grid, eps=2e-10, nthreads=1, max_factors=2**21):
-    "Unnormalised Lomb power (without 1 / var) of the centred rows of `y`, through finufft, band by band."
+def _phase_factors(x, first:float, step:float, n_bands:int)->np.ndarray:
+    "exp(i (first + b step) x) for bands b = 0 .. n_bands-1, by recurrence from two exponentials."
+    out = np.empty((n_bands, len(x)), dtype=np.complex128)
+    out[0] = np.exp(1j * first * x)
+    if n_bands > 1: step_factor = np.exp(1j * step * x)
+    for b in range(1, n_bands): np.multiply(out[b - 1], step_factor, out=out[b])
+    return out
+
+def _lomb_scargle_finufft(time, y, grid, var=None, eps=2e-10, nthreads=1, max_factors=2**21):
+    "Lomb power of the centred rows of `y` divided by `var` (one per row; None: 1), through finufft, band by band."
     n = len(time)
+    var = np.ones(len(y)) if var is None else var
     width = _band_width(grid.n, n)
     n_bands = -(-grid.n // width)
     per_call = max(1, min(n_bands, max_factors // max(n, width)))   # bands per call: phase factors and sums below 32 MB
@@ -212,7 +227,7 @@ def _lomb_scargle_finufft(time, y, grid, eps=2e-10, nthreads=1, max_factors=2**2
     for b0 in range(0, n_bands, per_call):
         bands = np.arange(b0, min(n_bands, b0 + per_call))
         plan = _finufft_plan(width, len(bands), eps, nthreads or 1)
-        shift = np.exp(1j * (width // 2 + grid.fmin / grid.df + width * bands)[:, None] * x)  # band b, mode j <-> fmin + (b width + j) df
+        shift = _phase_factors(x, width // 2 + grid.fmin / grid.df + width * b0, width, len(bands))  # band b, mode j <-> fmin + (b width + j) df
         s0, s1 = bands[0] * width, min(grid.n, (bands[-1] + 1) * width)
         f1, f2 = _scratch('f1', (len(bands), width)), _scratch('f2', (len(bands), width))
         plan.setpts(2 * x)
@@ -220,7 +235,7 @@ def _lomb_scargle_finufft(time, y, grid, eps=2e-10, nthreads=1, max_factors=2**2
         plan.setpts(x)
         for i, row in enumerate(y):
             plan.execute(shift * row, out=f1)
-            _lomb_power(f1.reshape(-1)[:s1 - s0], f2.reshape(-1)[:s1 - s0], n, out[i, s0:s1])
+            _lomb_power(f1.reshape(-1)[:s1 - s0], f2.reshape(-1)[:s1 - s0], n, var[i], out[i, s0:s1])
     return out
 
 # %% ../nbs/02_periods.ipynb #31e3a443
@@ -279,8 +294,7 @@ def lomb_scargle(time:np.ndarray,        # observation times in days, shape (N,)
     if np.any(var == 0): raise LightCurveError("constant magnitudes: the periodogram is undefined")
     backend = _resolve_backend(backend, batched=y.shape[0] > 1)
     if backend == 'finufft':
-        power = _lomb_scargle_finufft(t, y - y.mean(axis=1, keepdims=True), grid, nthreads=nthreads)
-        power /= var[:, None]
+        power = _lomb_scargle_finufft(t, y - y.mean(axis=1, keepdims=True), grid, var, nthreads=nthreads)
     elif backend in ('nifty-ls', 'cufinufft'):
         import nifty_ls
         kw = dict(nthreads=nthreads) if backend == 'nifty-ls' else {}
