@@ -463,6 +463,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                         'vartransfer/lightcurve.py'),
                                         'vartransfer.lightcurve.LightCurves.__repr__': ( 'lightcurve.html#lightcurves.__repr__',
                                                                                          'vartransfer/lightcurve.py'),
+                                        'vartransfer.lightcurve.LightCurves._columns': ( 'lightcurve.html#lightcurves._columns',
+                                                                                         'vartransfer/lightcurve.py'),
                                         'vartransfer.lightcurve.LightCurves._curve': ( 'lightcurve.html#lightcurves._curve',
                                                                                        'vartransfer/lightcurve.py'),
                                         'vartransfer.lightcurve.LightCurves.bands': ( 'lightcurve.html#lightcurves.bands',

@@ -263,6 +263,11 @@ class LightCurves:
 
 # %% ../nbs/00_lightcurve.ipynb #0fe840bd
 @patch
+def _columns(self:LightCurves)->tuple:
+    "The time, mag and err arrays of the whole table."
+    return tuple(self.data[c].to_numpy() for c in ('time', 'mag', 'err'))
+
+@patch
 def _curve(self:LightCurves, i:int,
            row:dict|None=None,        # the curve's metadata row, when the caller has it
            columns:tuple|None=None,   # the time, mag and err arrays of the table, when the caller has them
@@ -270,7 +275,7 @@ def _curve(self:LightCurves, i:int,
     "The i-th curve."
     lo, hi = self._bounds[i], self._bounds[i + 1]
     (id_, band), row = self.meta.index[i], self.meta.iloc[i].to_dict() if row is None else row
-    time, mag, err = columns or (self.data[c].to_numpy() for c in ('time', 'mag', 'err'))
+    time, mag, err = columns or self._columns()
     extra = {k: v for k, v in row.items() if k != 'survey' and not (np.isscalar(v) and pd.isna(v))}
     return LightCurve(time[lo:hi], mag[lo:hi], err[lo:hi], id=id_, band=band or None,
                       survey=None if pd.isna(row['survey']) else row['survey'], meta=extra, validate=False)
@@ -290,7 +295,7 @@ def __getitem__(self:LightCurves, key)->LightCurve:
 
 @patch
 def __iter__(self:LightCurves)->Iterator[LightCurve]:
-    columns = tuple(self.data[c].to_numpy() for c in ('time', 'mag', 'err'))
+    columns = self._columns()
     for i, row in enumerate(self.meta.to_dict('records')): yield self._curve(i, row, columns)   # the rows at once: faster than row by row
 
 # %% ../nbs/00_lightcurve.ipynb #bd1385b5

@@ -153,8 +153,9 @@ def _split_loop(a, lo, hi, inside):          # how many values are below lo; tho
         k += (v >= lo) & (v <= hi)
     return below, k
 
-def _jit(numba, f):
+def _jit(f):
     "`f` compiled with numba, cached on disk where numba finds a writable place (else compiled in each process)."
+    import numba
     try: return numba.njit(nogil=True, cache=True)(f)
     except RuntimeError: return numba.njit(nogil=True)(f)         # numba: "cannot cache function ... no locator available"
 
@@ -162,8 +163,7 @@ def _jit(numba, f):
 def _kernels():
     "The compiled loops (numba: compiled on first use, or loaded from numba's cache), or None where numba is not installed: numpy then."
     if os.environ.get('VARTRANSFER_NO_NUMBA') or importlib.util.find_spec('numba') is None: return None
-    import numba
-    return dict(lomb_power=_jit(numba, _lomb_power_loop), split=_jit(numba, _split_loop))
+    return dict(lomb_power=_jit(_lomb_power_loop), split=_jit(_split_loop))
 
 FINUFFT_UPSAMPLING = 1.25    # finufft's upsampfac: fine grid 1.25x the modes (FFTs 40 % shorter than with 2.0)
 FINUFFT_BAND = 16384         # frequencies per band: each band's FFT stays in the CPU's cache
