@@ -4,7 +4,8 @@ Fixture files in tests/fixtures/ are written by tests/fixtures/make_fixtures.py 
 format descriptions named there (synthetic values, real layouts):
   OGLE OCVS photometry (Udalski et al. 2008), ASAS-3 light-curve files (astrouw.edu.pl/asas, Pojmanski 2002),
   ASAS-SN Sky Patrol CSV v1/v2 (asas-sn.osu.edu, pyasassn), IRSA ZTF light-curve API CSV, Gaia DR3
-  EPOCH_PHOTOMETRY (long = DataLink INDIVIDUAL, wide = archive table), Hipparcos Epoch Photometry Annex
+  EPOCH_PHOTOMETRY (long = DataLink INDIVIDUAL, wide = archive table), the IRSA ZTF light curve also as the
+  service's default VOTable and as an IPAC table (make_fixtures_io.py), Hipparcos Epoch Photometry Annex
   (ESA SP-1200 Vol. 1 sect. 2.5), MACHO photometry dump READ_ME (macho.nci.org.au), Catalina CSDR2 CSV.
 """
 import io
@@ -92,7 +93,8 @@ def test_format_guessing_on_mirror(mirror):
 @pytest.mark.parametrize("name, fmt, time_ref", [
     ("ogle_lmc_cep.dat", "ogle", "HJD"), ("asas_acvs_053342-7012.3.txt", "asas", "HJD"),
     ("asassn_skypatrol_v1.csv", "asassn", "HJD"), ("asassn_skypatrol_v2.csv", "asassn", "JD"),
-    ("ztf_irsa_lightcurve.csv", "ztf", "HJD"), ("gaia_dr3_epoch_long.csv", "gaia", "BJD_TCB"),
+    ("ztf_irsa_lightcurve.csv", "ztf", "HJD"), ("ztf_irsa_lightcurve.xml", "ztf", "HJD"), ("ztf_irsa_lightcurve.tbl", "ztf", "HJD"),
+    ("gaia_dr3_epoch_long.csv", "gaia", "BJD_TCB"),
     ("gaia_dr3_epoch_wide.csv", "gaia", "BJD_TCB"), ("hipparcos_ep_22792.txt", "hipparcos", "BJD"),
     ("macho_F_1.3441.csv", "macho", "JD"), ("catalina_1001004012176.csv", "catalina", "JD")])
 def test_fixture_formats(name, fmt, time_ref):
@@ -476,3 +478,60 @@ def test_archives_of_any_layout(tmp_path, mirror):
     start = time.perf_counter()
     asas = read_lightcurve(mirror / "asas_richards2012" / "asas_training_set.tar.gz")
     assert len(asas) == 810 and time.perf_counter() - start < 10
+
+
+# ---------------------------------------------------------------- archive tables: VOTable, IPAC, ECSV
+
+@pytest.mark.parametrize("name, fmt", [("ztf_irsa_lightcurve.csv", "ztf"), ("gaia_dr3_epoch_long.csv", "gaia"),
+                                       ("alerce_detections.csv", "alerce"), ("long_table.csv", "table")])
+def test_survey_layouts_in_votable_ipac_ecsv(tmp_path, name, fmt):
+    "The layout decides the reader whatever the container; the curves equal those of the CSV."
+    ref = read_lightcurve(FIXTURES / name)
+    table = Table.from_pandas(pd.read_csv(FIXTURES / name, comment="#"))
+    for astropy_format, ext in (("votable", "xml"), ("ascii.ipac", "tbl"), ("ascii.ecsv", "ecsv")):
+        path = tmp_path / f"{Path(name).stem}.{ext}"
+        table.write(path, format=astropy_format, overwrite=True)
+        assert guess_format(path) == fmt
+        got = read_lightcurve(path)
+        assert got.keys == ref.keys
+        for a, b in zip(got, ref):
+            np.testing.assert_allclose(a.time, b.time, rtol=0, atol=1e-9)
+            np.testing.assert_allclose(a.mag, b.mag, rtol=0, atol=1e-9)
+            np.testing.assert_allclose(a.err, b.err, rtol=0, atol=1e-9)
+
+
+def test_archive_tables_of_other_layouts_and_damage(tmp_path):
+    t = np.linspace(58_000, 58_300, 80)
+    Table({"obs_mjd": t, "vmag": 12 + 0.3 * np.sin(t / 0.37), "vmag_err": np.full(80, 0.02)}).write(tmp_path / "star.xml", format="votable")
+    assert guess_format(tmp_path / "star.xml") == "table"
+    lc = read_lightcurve(tmp_path / "star.xml", time="obs_mjd", mag="vmag", err="vmag_err", time_format="mjd")[0]
+    np.testing.assert_allclose(lc.time, t + 0.5)
+    np.testing.assert_allclose(lc.err, 0.02)
+    whole = (FIXTURES / "ztf_irsa_lightcurve.xml").read_bytes()
+    (tmp_path / "cut.xml").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "cut.tbl").write_text("\n".join((FIXTURES / "ztf_irsa_lightcurve.tbl").read_text().splitlines()[:2]) + "\n")
+    for bad in ("cut.xml", "cut.tbl"):
+        assert guess_format(tmp_path / bad) == "ztf"
+        with pytest.raises(LightCurveError, match=re.escape(bad)) as e: read_lightcurve(tmp_path / bad)
+        assert "\n" not in str(e.value)
+
+
+def test_cli_features_of_the_ztf_votable_equal_the_csv(tmp_path):
+    from vartransfer.cli.main import main
+    out = {}
+    for ext in ("csv", "xml", "tbl"):
+        assert main(["features", str(FIXTURES / f"ztf_irsa_lightcurve.{ext}"), "-o", str(tmp_path / f"{ext}.parquet")]) == 0
+        out[ext] = pd.read_parquet(tmp_path / f"{ext}.parquet").drop(columns=["source", "id"])
+    assert len(out["csv"]) == 3 and out["csv"]["error"].isna().all()
+    pd.testing.assert_frame_equal(out["xml"], out["csv"])
+    pd.testing.assert_frame_equal(out["tbl"], out["csv"])
+
+
+def test_list_formats_from_the_package(tmp_path):
+    "`vartransfer.io.list_formats()` in a fresh process lists every reader (they register on import)."
+    import subprocess, sys
+    code = "from vartransfer.io import list_formats, READERS; f = list_formats(); print(len(f), len(READERS), 'ztf' in f.index)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    n, m, ztf = r.stdout.split()
+    assert int(n) == int(m) >= 18 and ztf == "True"

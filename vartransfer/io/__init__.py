@@ -17,4 +17,5 @@ def __getattr__(name:str):
     "Names of the submodules, imported on first use (PEP 562)."
     if name not in _WHERE: raise AttributeError(f"module 'vartransfer.io' has no attribute {name!r}")
     import importlib
+    if name in ('READERS', 'list_formats'): importlib.import_module("vartransfer.io.read")   # every reader registered first
     return getattr(importlib.import_module(f"vartransfer.io.{_WHERE[name]}"), name)

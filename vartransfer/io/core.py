@@ -174,6 +174,58 @@ def _time_meta(ref:str, shift:float, fmt:str)->dict:
     "The time-convention metadata every reader records."
     return dict(time_ref=ref, time_shift=float(shift), time_format=fmt)
 
+# %% ../../nbs/01a_io_core.ipynb #4b743943
+_ASTROPY_FORMATS = {'votable': 'votable', 'ipac': 'ascii.ipac', 'ecsv': 'ascii.ecsv'}
+
+def _container(head:bytes)->str|None:
+    "'votable', 'ipac' or 'ecsv' when the bytes start such a table file, else None."
+    text = head[:4096].decode('utf-8', errors='replace').lstrip('\ufeff \t\r\n')
+    if text.startswith('<') and 'VOTABLE' in text.upper(): return 'votable'
+    if text.startswith('# %ECSV'): return 'ecsv'
+    if text[:1] in ('\\', '|') and re.search(r'^\|.*\|\s*$', text, re.M): return 'ipac'
+    return None
+
+def _container_columns(head:bytes, kind:str)->list[str]:
+    "The column names of a VOTable, IPAC or ECSV file, from its first bytes."
+    text = head.decode('utf-8', errors='replace')
+    if kind == 'votable': return re.findall(r'<FIELD\b[^>]*?\bname\s*=\s*"([^"]*)"', text, re.I)
+    lines = [l for l in text.splitlines() if l.strip()]
+    if kind == 'ipac':
+        first = next((l for l in lines if l.startswith('|')), '|')
+        return [c.strip() for c in first.strip().strip('|').split('|')]
+    first = next((l for l in lines if not l.startswith('#')), '')
+    return [c.strip() for c in re.split(r'[,\s]+', first.strip()) if c.strip()]
+
+def _plain_column(col):
+    "An astropy column as something pandas holds: arrays per row for array columns, masks filled."
+    kind = col.dtype.kind
+    if hasattr(col, 'filled'): col = col.filled(np.nan if kind == 'f' else '' if kind in 'SUO' else False if kind == 'b' else 0)
+    a = np.asarray(col)
+    if a.ndim > 1 or (kind == 'O' and len(a) and isinstance(a[0], np.ndarray)): return list(a)
+    return a.astype(str) if kind in 'SUO' else a
+
+def _astropy_frame(raw:bytes, source:str, kind:str)->pd.DataFrame:
+    "A VOTable, IPAC or ECSV file's table as a DataFrame (via astropy); a clear error when it cannot be read."
+    from astropy.table import Table
+    from astropy.utils.exceptions import AstropyWarning
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', AstropyWarning)   # VOTable schema notes of archive files: not the user's concern
+            fh = io.BytesIO(raw) if kind == 'votable' else raw.decode('utf-8')   # astropy.io.ascii reads a string with newlines as the table
+            table = Table.read(fh, format=_ASTROPY_FORMATS[kind])
+    except Exception as e: raise LightCurveError(f"{source}: cannot read the {kind} table ({type(e).__name__}: {str(e)[:200]})") from None
+    if len(table) == 0: raise LightCurveError(f"{source}: no data rows")
+    return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
+
+def _frame(src, source:str, comment:str|None=None)->pd.DataFrame:
+    "A CSV (as strings) or a VOTable, IPAC or ECSV table file (typed) as a DataFrame."
+    raw = _read_bytes(src, source)
+    kind = _container(raw)
+    if kind: return _astropy_frame(raw, source, kind)
+    try: text = raw.decode('utf-8')
+    except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
+    return _read_csv(text, source, comment=comment)
+
 # %% ../../nbs/01a_io_core.ipynb #bd929f56
 _TIME_HINT = "pass time_format= (CLI: --time-format) 'jd', 'mjd', 'hjd-2450000' or an astropy Time format"
 _REDUCED = re.compile(r'^(?P<ref>[hb]?jd)\s*-\s*(?P<zero>\d+(?:\.\d+)?)$')

@@ -18,7 +18,8 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves
-from .core import _FORMATS, _QUIET, _gather, _name, _read_bytes, NotALightCurve, READERS, register_reader
+from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _read_bytes, NotALightCurve, READERS,
+                                 register_reader)
 from . import asas, photometry, tables, ztf   # noqa: F401 (they register their readers)
 from .ztf import _alerce_sniff
 
@@ -67,6 +68,13 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce')   # survey layouts that also come as VOTable, IPAC or ECSV tables
+
+def _container_format(columns:list[str])->str:
+    "The survey layout a VOTable, IPAC or ECSV table's columns match, else the generic 'table'."
+    line = ','.join(columns)
+    return next((f for f in _BY_COLUMNS if _FORMATS[f]['sniff'](line)), 'table')
+
 def guess_format(path)->str:
     "The registered format of a file, from its content (and its name where a survey fixes it); `NotALightCurve` if none."
     p = Path(path)
@@ -91,7 +99,8 @@ def guess_format(path)->str:
             if any(low.endswith(e) for e in _FORMATS[fmt]['extensions']): return fmt
         raise NotALightCurve(f"{path}: cannot tell the light-curve format: binary file of unknown kind, not a light curve")
     text = head.decode('utf-8', errors='replace')
-    if text.lstrip().startswith('<') and 'VOTABLE' in text[:2000].upper(): return 'gaia'
+    kind = _container(head)
+    if kind: return _container_format(_container_columns(head, kind))
     for fmt, info in sorted(_FORMATS.items(), key=lambda kv: kv[0] in _GENERIC):   # survey layouts first
         if info['filenames'] and not re.match(info['filenames'], name): continue
         if info['sniff'] is None and not info['filenames']: continue

@@ -16,7 +16,7 @@ from astropy.table import Table
 from astropy.time import Time
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _ERR_NAMES, _file_id, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
+from .core import (_astropy_frame, _attempt, _container, _ERR_NAMES, _file_id, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
                                  _numeric_table, _OPTIONS_HINT, _pick, _read_bytes, _read_csv, _read_text, _TIME_NAMES,
                                  _time_meta, _to_reduced, register_reader)
 
@@ -84,12 +84,13 @@ def _wide_columns(names:list[str])->dict:
     return out
 
 def _table_frame(src, source:str, sep:str|None, comment:str|None)->tuple[pd.DataFrame, bool]:
-    "The table as a DataFrame (strings for text) and whether its columns had no names."
+    "The table as a DataFrame (strings for text; typed for VOTable, IPAC, ECSV) and whether its columns had no names."
     if isinstance(src, pd.DataFrame): return src.rename(columns=lambda c: str(c).strip()), False
     raw = _read_bytes(src, source)
     if raw[:4] == b'PAR1':
         try: return pd.read_parquet(io.BytesIO(raw)), False
         except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {e})") from None
+    if _container(raw): return _astropy_frame(raw, source, _container(raw)), False
     try: text = raw.decode('utf-8')
     except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
     lines = text.splitlines()

@@ -6,20 +6,20 @@
 __all__ = ['ALERCE_BANDS', 'GAIA_TIME_ZERO', 'read_ztf', 'read_alerce', 'read_gaia_epoch']
 
 # %% ../../nbs/01d_io_ztf.ipynb #15361d68
-from pathlib import Path
+import io
 
 import numpy as np
 import pandas as pd
 from astropy.table import Table
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _bools, _columns, _file_id, _floats, _gather, _name, _read_bytes, _read_csv,
-                                 _read_text, _time_meta, register_reader)
+from .core import (_astropy_frame, _attempt, _bools, _columns, _container, _file_id, _floats, _frame, _gather,
+                                 _name, _plain_column, _read_bytes, _read_csv, _time_meta, register_reader)
 
 # %% ../../nbs/01d_io_ztf.ipynb #e50bf00b
-@register_reader('ztf', extensions=(),
+@register_reader('ztf', extensions=('.csv', '.xml', '.vot', '.tbl', '.ecsv'),
                  sniff=lambda head: (lambda h: 'filtercode' in h and 'catflags' in h)(head.split('\n', 1)[0].lower()))
-def read_ztf(path,                 # IRSA ZTF light-curve CSV
+def read_ztf(path,                 # IRSA ZTF light curve: CSV, VOTable (the service's default), IPAC table or ECSV
              id:str|None=None,     # star id; default: the file name without extension
              time:str|None=None,   # 'hjd' or 'mjd'; default: 'hjd' when present
              errors:str='raise',   # 'skip': leave out (and list in `.skipped`) a band that fails validation
@@ -27,7 +27,7 @@ def read_ztf(path,                 # IRSA ZTF light-curve CSV
             )->LightCurves:
     "A ZTF light curve from IRSA, one curve per filtercode (zg, zr, zi); catflags != 0 rejected and counted."
     source = _name(path)
-    df = _read_csv(_read_text(path, source), source)
+    df = _frame(path, source)
     cols = _columns(df, source, ['oid', 'mag', 'magerr', 'filtercode', 'catflags'], optional=['hjd', 'mjd'])
     time = time or ('hjd' if 'hjd' in cols else 'mjd')
     if time not in cols: raise LightCurveError(f"{source}: missing column(s) [{time!r}]; have {list(df.columns)}")
@@ -35,7 +35,7 @@ def read_ztf(path,                 # IRSA ZTF light-curve CSV
     t, shift, ref = (t - TIME_OFFSET, -TIME_OFFSET, 'HJD') if time == 'hjd' else (t + 0.5, 0.5, 'JD')
     mag, err = _floats(df[cols['mag']], source, 'mag'), _floats(df[cols['magerr']], source, 'magerr')
     flags = _floats(df[cols['catflags']], source, 'catflags')
-    fc, oid = df[cols['filtercode']].str.strip().to_numpy(), df[cols['oid']].str.strip().to_numpy()
+    fc, oid = (df[cols[c]].astype(str).str.strip().to_numpy() for c in ('filtercode', 'oid'))
     star, skipped, curves = _file_id(path, id), {}, []
     for band in sorted(set(fc)):
         sel = fc == band
@@ -58,13 +58,14 @@ def _alerce_sniff(head:str)->bool:
     return {'oid', 'mjd', 'fid', 'magpsf', 'sigmapsf'} <= h
 
 def _alerce_frame(src, source:str)->pd.DataFrame:
-    "The detections as a DataFrame: given, a parquet file, or a CSV (strings)."
+    "The detections as a DataFrame: given, a parquet file, a VOTable, IPAC or ECSV table, or a CSV (strings)."
     if isinstance(src, pd.DataFrame): return src.rename(columns=lambda c: str(c).strip())
     raw = _read_bytes(src, source)
     if raw[:4] == b'PAR1':
         import io
         try: return pd.read_parquet(io.BytesIO(raw))
         except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {e})") from None
+    if _container(raw): return _astropy_frame(raw, source, _container(raw))
     try: text = raw.decode('utf-8')
     except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
     return _read_csv(text, source)
@@ -124,21 +125,12 @@ _GAIA_WIDE = {'G': ('g_transit_time', 'g_transit_mag', 'g_transit_flux_over_erro
               'RP': ('rp_obs_time', 'rp_mag', 'rp_flux_over_error', ('variability_flag_rp_reject',), ('photometry_flag_rp_reject',))}
 
 def _gaia_frame(path, source:str)->pd.DataFrame:
-    "The file as a DataFrame: CSV/ECSV as strings, VOTable/FITS via astropy (array cells kept as arrays)."
-    if isinstance(path, (str, Path)) and Path(path).suffix.lower() in ('.xml', '.vot', '.votable', '.fits', '.fit'):
-        if not Path(path).exists(): raise FileNotFoundError(f"{path}: no such file")
-        try: table = Table.read(path)
-        except (OSError, ValueError, TypeError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
-        return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
-    return _read_csv(_read_text(path, source), source, comment='#')
-
-def _plain_column(col):
-    "An astropy column as something pandas holds: arrays per row for array columns, masks filled."
-    kind = col.dtype.kind
-    if hasattr(col, 'filled'): col = col.filled(np.nan if kind == 'f' else '' if kind in 'SUO' else False if kind == 'b' else 0)
-    a = np.asarray(col)
-    if a.ndim > 1 or (kind == 'O' and len(a) and isinstance(a[0], np.ndarray)): return list(a)
-    return a.astype(str) if kind in 'SUO' else a
+    "The file as a DataFrame: CSV as strings; VOTable, ECSV, IPAC and FITS via astropy (array cells kept as arrays)."
+    raw = _read_bytes(path, source)
+    if raw[:6] != b'SIMPLE': return _frame(io.BytesIO(raw), source, comment='#')
+    try: table = Table.read(io.BytesIO(raw), format='fits')
+    except (OSError, ValueError, TypeError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
+    return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
 
 def _cells(values, source:str, column:str, kind:str='f')->list[np.ndarray]:
     "Each cell of an array column as an array: '[1, 2]' / '(1, 2)' strings, or arrays already."
@@ -163,7 +155,7 @@ def _gaia_curve(sid, band, t, mag, foe, rej_var, rej_phot, source, kwargs)->Ligh
     lc.report['photometry_rejected'] += int((rej_phot & ~rej_var).sum())
     return lc
 
-@register_reader('gaia', extensions=(),
+@register_reader('gaia', extensions=('.csv', '.ecsv', '.xml', '.vot', '.fits'),
                  sniff=lambda head: (lambda h: 'g_transit_time' in h or ('flux_over_error' in h and 'band' in h and 'source_id' in h))(
                      '\n'.join(l for l in head.split('\n') if not l.startswith('#')).split('\n', 1)[0].lower()))
 def read_gaia_epoch(path,               # Gaia DR3 epoch photometry: CSV/ECSV (long or wide), VOTable or FITS
