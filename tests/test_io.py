@@ -6,7 +6,9 @@ format descriptions named there (synthetic values, real layouts):
   ASAS-SN Sky Patrol CSV v1/v2 (asas-sn.osu.edu, pyasassn), IRSA ZTF light-curve API CSV, Gaia DR3
   EPOCH_PHOTOMETRY (long = DataLink INDIVIDUAL, wide = archive table), the IRSA ZTF light curve also as the
   service's default VOTable and as an IPAC table (make_fixtures_io.py), Hipparcos Epoch Photometry Annex
-  (ESA SP-1200 Vol. 1 sect. 2.5), MACHO photometry dump READ_ME (macho.nci.org.au), Catalina CSDR2 CSV.
+  (ESA SP-1200 Vol. 1 sect. 2.5), MACHO photometry dump READ_ME (macho.nci.org.au), Catalina CSDR2 CSV, ATLAS
+  forced photometry (fallingstar-data.com/forcedphot/resultdesc), TESS and Kepler SPOC light-curve FITS (TESS SDPDD,
+  Kepler Archive Manual).
 """
 import io
 import re
@@ -96,7 +98,8 @@ def test_format_guessing_on_mirror(mirror):
     ("ztf_irsa_lightcurve.csv", "ztf", "HJD"), ("ztf_irsa_lightcurve.xml", "ztf", "HJD"), ("ztf_irsa_lightcurve.tbl", "ztf", "HJD"),
     ("gaia_dr3_epoch_long.csv", "gaia", "BJD_TCB"),
     ("gaia_dr3_epoch_wide.csv", "gaia", "BJD_TCB"), ("hipparcos_ep_22792.txt", "hipparcos", "BJD"),
-    ("macho_F_1.3441.csv", "macho", "JD"), ("catalina_1001004012176.csv", "catalina", "JD")])
+    ("macho_F_1.3441.csv", "macho", "JD"), ("catalina_1001004012176.csv", "catalina", "JD"),
+    ("atlas_forced_phot.txt", "atlas", "JD"), ("tess_spoc_lc.fits", "tess_kepler", "BJD_TDB"), ("kepler_llc.fits", "tess_kepler", "BJD_TDB")])
 def test_fixture_formats(name, fmt, time_ref):
     if fmt != "ogle": assert guess_format(FIXTURES / name) == fmt
     out = read_lightcurve(FIXTURES / name, format=fmt)
@@ -535,3 +538,31 @@ def test_list_formats_from_the_package(tmp_path):
     assert r.returncode == 0, r.stderr
     n, m, ztf = r.stdout.split()
     assert int(n) == int(m) >= 18 and ztf == "True"
+
+
+# ---------------------------------------------------------------- ATLAS, TESS and Kepler through the command line
+
+def test_cli_features_of_atlas_tess_kepler(tmp_path):
+    "Each file as published gives feature rows with no options; counts of what was dropped reach the output."
+    from vartransfer.cli.main import main
+    out = tmp_path / "f.parquet"
+    files = [FIXTURES / n for n in ("atlas_forced_phot.txt", "tess_spoc_lc.fits", "kepler_llc.fits")]
+    assert main(["features", *map(str, files), "-o", str(out)]) == 0
+    f = pd.read_parquet(out).set_index(["id", "band"])
+    assert sorted(f.index) == [("KIC 9832227", "Kepler"), ("TIC 261136679", "TESS"), ("atlas_forced_phot", "c"), ("atlas_forced_phot", "o")]
+    assert f["error"].isna().all()
+    assert f.loc[("TIC 261136679", "TESS"), "n_points"] == 200 - 6 - 1 - 3
+    np.testing.assert_allclose(f.loc[("TIC 261136679", "TESS"), "period"], 1.27, rtol=0.03)   # not an alias of the 2-min cadence
+    np.testing.assert_allclose(f.loc[("atlas_forced_phot", "o"), "period"], 0.5712, rtol=1e-3)
+
+
+def test_bad_atlas_and_space_files(tmp_path):
+    whole = (FIXTURES / "atlas_forced_phot.txt").read_text().splitlines()
+    (tmp_path / "cut.txt").write_text("\n".join(whole[:5] + [whole[5][:40]]) + "\n")
+    with pytest.raises(LightCurveError, match=r"cut\.txt: line 6 has \d+ field\(s\), expected 20 \(truncated file\?\)"):
+        read_lightcurve(tmp_path / "cut.txt")
+    (tmp_path / "cut.fits").write_bytes((FIXTURES / "kepler_llc.fits").read_bytes()[:9000])
+    assert guess_format(tmp_path / "cut.fits") == "tess_kepler"
+    with pytest.raises(LightCurveError, match=r"cut\.fits: truncated or corrupt FITS file"): read_lightcurve(tmp_path / "cut.fits")
+    part = read_lightcurve(FIXTURES / "tess_spoc_lc.fits", flux="SAP_FLUX", quality_bitmask=128)
+    assert part.meta["quality_rejected"].tolist() == [1] and part.meta["flux_column"].tolist() == ["SAP_FLUX"]

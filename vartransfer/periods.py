@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['UPSILON_MIN_PERIOD', 'UPSILON_OVERSAMPLING', 'UPSILON_MIN_HIFAC', 'BACKENDS', 'FINUFFT_UPSAMPLING', 'FINUFFT_BAND',
-           'MAX_FREQUENCIES', 'UPSILON_ALIAS_WINDOWS', 'FrequencyGrid', 'upsilon_grid', 'default_backend',
-           'check_grid_size', 'lomb_scargle', 'is_period_alias', 'PeriodResult', 'find_period', 'find_periods']
+           'MAX_FREQUENCIES', 'MAX_POINTS', 'UPSILON_ALIAS_WINDOWS', 'FrequencyGrid', 'upsilon_grid', 'default_backend',
+           'check_points', 'check_grid_size', 'lomb_scargle', 'is_period_alias', 'PeriodResult', 'find_period',
+           'find_periods']
 
 # %% ../nbs/02_periods.ipynb #23e31c34
 import importlib.util
@@ -51,15 +52,19 @@ class FrequencyGrid:
 def upsilon_grid(time:np.ndarray,                    # observation times in days
                  min_period:float=UPSILON_MIN_PERIOD, # UPSILoN's minimum period, which sets hifac
                  oversampling:float=UPSILON_OVERSAMPLING, # frequencies per natural resolution 1/T
+                 dense_cap:bool=True,                 # where the floor hifac >= 100 applies, stop at 1 / min_period (False: the release's grid)
                 )->FrequencyGrid:
-    "UPSILoN's grid: `k / (ofac T)` for k = 1..int(ofac hifac N / 2), hifac = max(int(2T / (N min_period)), 100)."
+    "UPSILoN's grid: `k / (ofac T)` for k = 1..int(ofac hifac N / 2), hifac = max(int(2T / (N min_period)), 100); dense curves capped."
     time = np.asarray(time, dtype=np.float64)
     if not min_period > 0: raise ValueError(f"min_period must be > 0, got {min_period}")
     span = float(time.max() - time.min()) if len(time) else 0.
     if not span > 0: raise LightCurveError(f"a period search needs a positive time span; got {len(time)} point(s) spanning {span} d")
-    hifac = max(int(span / len(time) / min_period * 2.), UPSILON_MIN_HIFAC)   # the original's order of operations
+    raw = int(span / len(time) / min_period * 2.)   # the original's order of operations
+    hifac = max(raw, UPSILON_MIN_HIFAC)
     df = 1. / (span * oversampling)
-    return FrequencyGrid(df, df, int(0.5 * oversampling * hifac * len(time)))
+    n = int(0.5 * oversampling * hifac * len(time))
+    if dense_cap and raw < UPSILON_MIN_HIFAC: n = min(n, max(2, int(oversampling * span / min_period)))
+    return FrequencyGrid(df, df, n)
 
 @patch
 def clip(self:FrequencyGrid,
@@ -264,6 +269,13 @@ def _lomb_scargle_torch(time, y, freqs, device=None, max_elements=2**24):
 
 # %% ../nbs/02_periods.ipynb #3163b78c
 MAX_FREQUENCIES = 2**24    # the largest grid searched (16.8 M frequencies: about 1.3 GB at the peak)
+MAX_POINTS = 2**22         # the longest light curve searched (4.2 M points: about 1.5 GB at the peak)
+
+def check_points(n:int):   # number of points about to be searched
+    "Raise a one-line `LightCurveError` when a light curve has more points than `MAX_POINTS`."
+    if n > MAX_POINTS:
+        raise LightCurveError(f"the light curve has {n:,} points, more than MAX_POINTS={MAX_POINTS:,} (about {400 * n / 2**30:.1f} GB "
+                              "to search): bin or cut it, or raise vartransfer.periods.MAX_POINTS where the memory is there")
 
 def check_grid_size(grid:FrequencyGrid,            # the grid about to be searched
                     max_frequencies:int|None=None, # the limit; None: `MAX_FREQUENCIES`
@@ -272,7 +284,7 @@ def check_grid_size(grid:FrequencyGrid,            # the grid about to be search
     limit = MAX_FREQUENCIES if max_frequencies is None else int(max_frequencies)
     if grid.n > limit:
         raise LightCurveError(f"the period grid has {grid.n:,} frequencies, more than max_frequencies={limit:,} "
-                              f"(about {90 * grid.n / 2**30:.1f} GB; UPSILoN's grid has 150 or more per point): "
+                              f"(about {90 * grid.n / 2**30:.1f} GB): "
                               "bin or cut the light curve, or pass a smaller grid")
 
 def lomb_scargle(time:np.ndarray,        # observation times in days, shape (N,)
@@ -287,7 +299,7 @@ def lomb_scargle(time:np.ndarray,        # observation times in days, shape (N,)
     y = np.array(mag, dtype=np.float64, ndmin=2, order='C')
     if y.ndim != 2 or y.shape[1] != len(t): raise ValueError(f"time has {len(t)} points but mag has shape {np.shape(mag)}")
     if len(t) < 3: raise LightCurveError(f"a periodogram needs at least 3 points, got {len(t)}")
-    check_grid_size(grid, max_frequencies)
+    check_points(len(t)); check_grid_size(grid, max_frequencies)
     if not (np.isfinite(t).all() and np.isfinite(y).all()): raise LightCurveError("time and mag must be finite")
     n = len(t)
     var = y.var(axis=1, ddof=1)
@@ -410,6 +422,7 @@ def find_period(time:np.ndarray,               # observation times in days
                )->PeriodResult:
     "Lomb-Scargle period of one light curve, with UPSILoN's SNR, false-alarm probability, uncertainty and alias flag."
     time = np.asarray(time, dtype=np.float64)
+    check_points(len(time))
     grid = upsilon_grid(time, min_period) if grid is None else grid
     check_grid_size(grid, max_frequencies)
     backend = _resolve_backend(backend)
@@ -427,6 +440,7 @@ def find_periods(time:np.ndarray,              # observation times shared by all
                 )->list[PeriodResult]:
     "`find_period` for many series on the same times, batched."
     time, mags = np.asarray(time, dtype=np.float64), np.atleast_2d(np.asarray(mags, dtype=np.float64))
+    check_points(len(time))
     grid = upsilon_grid(time, min_period) if grid is None else grid
     check_grid_size(grid, max_frequencies)
     backend = _resolve_backend(backend, batched=True)

@@ -20,7 +20,7 @@ import pandas as pd
 from ..lightcurve import LightCurve, LightCurveError, LightCurves
 from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _read_bytes, NotALightCurve, READERS,
                                  register_reader)
-from . import asas, photometry, tables, ztf   # noqa: F401 (they register their readers)
+from . import asas, photometry, space, tables, ztf   # noqa: F401 (they register their readers)
 from .ztf import _alerce_sniff
 
 # %% ../../nbs/01f_io_read.ipynb #34d1e414
@@ -92,7 +92,7 @@ def guess_format(path)->str:
     if what: raise NotALightCurve(f"{path}: {what}, not a light curve")
     if head[:4] == b'PK\x03\x04': return 'archive'
     if head[:4] == b'PAR1': return _parquet_format(p)
-    if head[:6] == b'SIMPLE': return 'fits'
+    if head[:6] == b'SIMPLE': return 'tess_kepler' if _FORMATS['tess_kepler']['sniff'](head.decode('latin-1')) else 'fits'
     if len(head) > 262 and head[257:262] == b'ustar': return _tar_format(p, head)
     if b'\x00' in head:
         for fmt in ('parquet', 'fits'):                  # damaged container of a named kind: let its reader say what is wrong
