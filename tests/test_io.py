@@ -8,7 +8,7 @@ format descriptions named there (synthetic values, real layouts):
   service's default VOTable and as an IPAC table (make_fixtures_io.py), Hipparcos Epoch Photometry Annex
   (ESA SP-1200 Vol. 1 sect. 2.5), MACHO photometry dump READ_ME (macho.nci.org.au), Catalina CSDR2 CSV, ATLAS
   forced photometry (fallingstar-data.com/forcedphot/resultdesc), TESS and Kepler SPOC light-curve FITS (TESS SDPDD,
-  Kepler Archive Manual).
+  Kepler Archive Manual), Rubin DP1 ForcedSource joined with Visit and an APDB DiaSource table (sdm_schemas).
 """
 import io
 import re
@@ -99,7 +99,8 @@ def test_format_guessing_on_mirror(mirror):
     ("gaia_dr3_epoch_long.csv", "gaia", "BJD_TCB"),
     ("gaia_dr3_epoch_wide.csv", "gaia", "BJD_TCB"), ("hipparcos_ep_22792.txt", "hipparcos", "BJD"),
     ("macho_F_1.3441.csv", "macho", "JD"), ("catalina_1001004012176.csv", "catalina", "JD"),
-    ("atlas_forced_phot.txt", "atlas", "JD"), ("tess_spoc_lc.fits", "tess_kepler", "BJD_TDB"), ("kepler_llc.fits", "tess_kepler", "BJD_TDB")])
+    ("atlas_forced_phot.txt", "atlas", "JD"), ("tess_spoc_lc.fits", "tess_kepler", "BJD_TDB"), ("kepler_llc.fits", "tess_kepler", "BJD_TDB"),
+    ("rubin_dp1_forcedsource_visit.csv", "rubin", "JD_TAI"), ("rubin_diasource.csv", "rubin", "JD_TAI")])
 def test_fixture_formats(name, fmt, time_ref):
     if fmt != "ogle": assert guess_format(FIXTURES / name) == fmt
     out = read_lightcurve(FIXTURES / name, format=fmt)
@@ -566,3 +567,24 @@ def test_bad_atlas_and_space_files(tmp_path):
     with pytest.raises(LightCurveError, match=r"cut\.fits: truncated or corrupt FITS file"): read_lightcurve(tmp_path / "cut.fits")
     part = read_lightcurve(FIXTURES / "tess_spoc_lc.fits", flux="SAP_FLUX", quality_bitmask=128)
     assert part.meta["quality_rejected"].tolist() == [1] and part.meta["flux_column"].tolist() == ["SAP_FLUX"]
+
+
+def test_rubin_rows_as_the_science_platform_serves_them(tmp_path):
+    "Rubin rows as a TAP VOTable and as parquet read like the CSV; the CLI's --flux picks the difference flux on purpose."
+    from vartransfer.cli.main import main
+    ref = read_lightcurve(FIXTURES / "rubin_dp1_forcedsource_visit.csv")
+    df = pd.read_csv(FIXTURES / "rubin_dp1_forcedsource_visit.csv")
+    Table.from_pandas(df).write(tmp_path / "tap.xml", format="votable")
+    df.to_parquet(tmp_path / "dp1.parquet")
+    for path in (tmp_path / "tap.xml", tmp_path / "dp1.parquet"):
+        assert guess_format(path) == "rubin"
+        got = read_lightcurve(path)
+        assert got.keys == ref.keys
+        pd.testing.assert_frame_equal(got.data.reset_index(drop=True), ref.data.reset_index(drop=True))
+    dia = pd.read_csv(FIXTURES / "rubin_diasource.csv").drop(columns=["scienceFlux", "scienceFluxErr"])
+    dia.to_csv(tmp_path / "diff.csv", index=False)
+    out = tmp_path / "f.csv"
+    assert main(["features", str(tmp_path / "diff.csv"), "-o", str(out)]) == 1      # refused: a difference flux is no brightness
+    assert main(["features", str(tmp_path / "diff.csv"), "-o", str(out), "--flux", "psfFlux", "--force"]) == 0
+    f = pd.read_csv(out)
+    assert f["error"].isna().all() and f["other_dropped"].iloc[0] > 0               # the negative difference fluxes, counted

@@ -135,7 +135,7 @@ def _write_part(path:Path, rows:list[dict])->Path:
 
 # %% ../nbs/03b_batch.ipynb #78e50d1c
 COLLECTION_SUFFIXES = ('.tar.gz', '.tgz', '.tar', '.zip', '.parquet', '.pq')  # read here and split into light curves
-READER_OPTIONS = ('format', 'time', 'mag', 'err', 'band', 'id', 'sentinel', 'time_format')  # passed to `read_lightcurve`
+READER_OPTIONS = ('format', 'time', 'mag', 'err', 'band', 'id', 'sentinel', 'time_format', 'flux')  # passed to `read_lightcurve`
 _DOC_NAMES = ('readme', 'license', 'licence', 'changelog', 'changes', 'authors', 'citation', 'manifest')
 _DOC_SUFFIXES = ('.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.json', '.yaml', '.yml',
                  '.py', '.ipynb', '.sh', '.log', '.doc', '.docx', '.xls', '.xlsx', '.toml', '.cfg', '.ini')
@@ -368,7 +368,7 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
                            progress:bool=True,       # show a progress bar
                            retry_failed:bool=False,  # with `output`: compute previously failed light curves again
                            errors:str='skip',        # 'skip': a failure is a row, go on; 'raise': stop at the first failure
-                           reader:dict|None=None,    # options for `read_lightcurve` of files: format, time, mag, err, band, id, sentinel, time_format
+                           reader:dict|None=None,    # options for `read_lightcurve` of files: format, time, mag, err, band, id, sentinel, time_format, flux, flux
                            report:bool|None=None,    # print the summary and `batch_report` (default: `progress`)
                            **kwargs,                 # passed to `extract_features` (min_period, grid, backend, time_origin)
                           )->pd.DataFrame:           # index id; band, features, drop counts, source, error; attrs['summary']

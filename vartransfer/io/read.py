@@ -21,7 +21,7 @@ from ..lightcurve import LightCurve, LightCurveError, LightCurves
 from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _read_bytes, NotALightCurve, READERS,
                                  register_reader)
 from . import asas, photometry, space, tables, ztf   # noqa: F401 (they register their readers)
-from .ztf import _alerce_sniff
+from .ztf import _alerce_sniff, _rubin_sniff
 
 # %% ../../nbs/01f_io_read.ipynb #34d1e414
 _NOT_LC_SUFFIXES = {'.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.json', '.yaml', '.yml',
@@ -53,11 +53,12 @@ def _tar_format(path:Path, head:bytes)->str:
     return 'archive'
 
 def _parquet_format(path:Path)->str:
-    "'alerce', 'parquet' (a LightCurves file) or 'table', by the parquet file's column names."
+    "'alerce', 'rubin', 'parquet' (a LightCurves file) or 'table', by the parquet file's column names."
     import pyarrow.parquet as pq
     try: names = [n.lower() for n in pq.read_schema(path).names]
     except Exception as e: raise LightCurveError(f"{path}: not a readable parquet file ({type(e).__name__}: {e})") from None
     if _alerce_sniff(','.join(names)): return 'alerce'
+    if _rubin_sniff(','.join(names)): return 'rubin'
     return 'parquet' if {'id', 'time', 'mag', 'err'} <= set(names) else 'table'
 
 def _numeric_rows(text:str)->int:
@@ -68,7 +69,7 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
-_BY_COLUMNS = ('ztf', 'gaia', 'alerce')   # survey layouts that also come as VOTable, IPAC or ECSV tables
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin')   # survey layouts that also come as VOTable, IPAC or ECSV tables
 
 def _container_format(columns:list[str])->str:
     "The survey layout a VOTable, IPAC or ECSV table's columns match, else the generic 'table'."
@@ -119,6 +120,7 @@ def read_lightcurve(path,                        # light-curve file (any registe
                     id:str|None=None,            # id column, or the star id
                     sentinel:float|None=None,    # missing-value magnitude code
                     time_format:str|None=None,   # 'jd', 'mjd', 'hjd-2450000', ... or an astropy Time format
+                    flux:str|None=None,          # flux column of the formats that convert fluxes (rubin, tess_kepler)
                     errors:str='raise',          # 'raise': stop at the first failure; 'skip': list failures in `.skipped`
                     **kwargs,                    # passed to the reader
                    )->LightCurves:
@@ -127,9 +129,10 @@ def read_lightcurve(path,                        # light-curve file (any registe
     frame = isinstance(path, pd.DataFrame)
     source = 'DataFrame' if frame else _name(path)
     columns = {k: v for k, v in dict(time=time, mag=mag, err=err).items() if v is not None}
-    options = {**columns, **{k: v for k, v in dict(band=band, id=id, time_format=time_format).items() if v is not None}}
+    options = {**columns, **{k: v for k, v in dict(band=band, id=id, time_format=time_format, flux=flux).items() if v is not None}}
     if format is None:
-        fmt = ('alerce' if _alerce_sniff(','.join(map(str, path.columns))) else 'table') if frame else guess_format(path)
+        head = ','.join(map(str, path.columns)) if frame else ''
+        fmt = ('alerce' if _alerce_sniff(head) else 'rubin' if _rubin_sniff(head) else 'table') if frame else guess_format(path)
         if (columns and fmt != 'fits') or (fmt == 'text' and (id is not None or band is not None)): fmt = 'table'   # the generic table reader
     else: fmt = format
     if fmt not in READERS: raise KeyError(f"unknown format {fmt!r}; known: {sorted(READERS)}")
@@ -139,8 +142,9 @@ def read_lightcurve(path,                        # light-curve file (any registe
     else:
         wrong = [k for k in options if k not in params]
         if wrong:
+            takers = sorted({f for w in wrong for f, r in READERS.items() if w in inspect.signature(r).parameters and not f.startswith('_')})
             raise ValueError(f"{source}: format {fmt!r} does not take {', '.join(wrong)} (CLI: --{' --'.join(w.replace('_', '-') for w in wrong)}); "
-                             f"these options apply to the generic formats {', '.join(_GENERIC)} (--format table)")
+                             f"{'these options apply' if len(wrong) > 1 else 'it applies'} to the formats {', '.join(takers)}")
         kwargs = {**kwargs, **options}
         if sentinel is not None:
             if 'sentinel' not in params and sentinel <= 0:          # `LightCurve` drops magnitudes >= sentinel
