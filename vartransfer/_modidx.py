@@ -409,6 +409,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'vartransfer.io.ztf._gaia_frame': ('io_ztf.html#_gaia_frame', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf._rubin_flux': ('io_ztf.html#_rubin_flux', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf._rubin_sniff': ('io_ztf.html#_rubin_sniff', 'vartransfer/io/ztf.py'),
+                                    'vartransfer.io.ztf._ztf_stars': ('io_ztf.html#_ztf_stars', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf.read_alerce': ('io_ztf.html#read_alerce', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf.read_gaia_epoch': ('io_ztf.html#read_gaia_epoch', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf.read_rubin': ('io_ztf.html#read_rubin', 'vartransfer/io/ztf.py'),
