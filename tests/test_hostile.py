@@ -305,3 +305,26 @@ def test_truncated_labels_csv_gz_is_one_line(data, tmp_path):
     code, out, err = run("evaluate", "sim", data["tmp"] / "ft.parquet", "--labels", tmp_path / "l.csv.gz", "-q")
     assert_one_line_error(code, err, ["l.csv.gz", "not a readable CSV"])
 
+
+
+def test_damaged_survey_files_fail_in_one_line(tmp_path):
+    "Every fixture layout, cut, overwritten, padded or gapped at seeded places: a light curve or a one-line LightCurveError, never a traceback."
+    import random
+    from vartransfer.io.read import read_lightcurve
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    rng, seen = random.Random(7), 0
+    for path in sorted(p for p in fixtures.glob("*.*") if p.suffix != ".py"):
+        raw = path.read_bytes()
+        for k in range(6):
+            b = bytearray(raw)
+            i = rng.randrange(len(b))
+            if k % 3 == 0: b = b[:max(1, i)]                                         # cut download
+            elif k % 3 == 1:
+                for _ in range(8): b[rng.randrange(len(b))] = rng.randrange(256)      # flipped bytes
+            else: del b[i:i + rng.randrange(1, 400)]                                  # a gap
+            damaged = tmp_path / f"{k}_{path.name}"
+            damaged.write_bytes(bytes(b))
+            try: read_lightcurve(damaged, errors="skip")
+            except (LightCurveError, ValueError) as e: assert "\n" not in str(e).strip(), (damaged.name, str(e))
+            seen += 1
+    assert seen == 6 * len([p for p in fixtures.glob("*.*") if p.suffix != ".py"])

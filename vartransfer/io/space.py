@@ -54,7 +54,7 @@ def read_tess_kepler(path,                       # TESS, Kepler or K2 light-curv
                 head.update({k: v for k, v in hdu.header.items() if isinstance(v, (str, int, float))})
                 data = {c.upper(): np.asarray(hdu.data[c], np.float64) for c in hdu.columns.names
                         if np.dtype(hdu.data[c].dtype).kind in 'fiu' and hdu.data[c].ndim == 1}
-        except (LightCurveError, OSError, ValueError, TypeError, IndexError, KeyError) as e: error = e
+        except (LightCurveError, OSError, ValueError, TypeError, IndexError, KeyError, fits.VerifyError) as e: error = e
     cut = next((str(w.message).splitlines()[0] for w in notes if 'truncat' in str(w.message).lower()), None)
     if isinstance(error, LightCurveError) and len(raw) % 2880:   # a FITS file is whole 2880-byte blocks
         cut = f"{len(raw)} bytes, not a whole number of 2880-byte FITS blocks"

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from astropy.io import fits
 from astropy.table import Table
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
@@ -158,7 +159,7 @@ def _gaia_frame(path, source:str)->pd.DataFrame:
     raw = _read_bytes(path, source)
     if raw[:6] != b'SIMPLE': return _frame(io.BytesIO(raw), source, comment='#')
     try: table = Table.read(io.BytesIO(raw), format='fits')
-    except (OSError, ValueError, TypeError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
+    except (OSError, ValueError, TypeError, IndexError, KeyError, fits.VerifyError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
     return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
 
 def _cells(values, source:str, column:str, kind:str='f')->list[np.ndarray]:
