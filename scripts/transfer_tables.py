@@ -9,7 +9,8 @@ The section is the markdown cell that starts with one of `HEADINGS` (one per not
 heading line is generated from `benchmarks/results/transfer.json` (test seeds),
 `benchmarks/results/transfer_tuning.json` (tuning seeds) and, for the options (augmentation, domain adaptation),
 `benchmarks/results/transfer_options_tuning.json` and `transfer_options.json`; for the fine-tuning schedule,
-`benchmarks/results/transfer_fit_tuning.json`."""
+`benchmarks/results/transfer_fit_tuning.json`; for the ideas tried toward the ASAS-6 goal,
+`benchmarks/results/transfer_ideas_tuning.json`."""
 import argparse
 import json
 import sys
@@ -110,7 +111,8 @@ def unmet(summary: pd.DataFrame, runs: pd.DataFrame, best: pd.DataFrame) -> str:
     return ('Not met yet: ' + '; '.join(out) + '.') if out else 'Every goal of the benchmark is met on these seeds.'
 
 
-def section(test: dict, tuning: dict, options: dict | None = None, options_test: dict | None = None, fit: dict | None = None) -> str:
+def section(test: dict, tuning: dict, options: dict | None = None, options_test: dict | None = None, fit: dict | None = None,
+            ideas: dict | None = None) -> str:
     "The body of the section (everything after its heading)."
     summary, runs, best = pd.DataFrame(test['summary']), pd.DataFrame(test['runs']), pd.DataFrame(test['vs_best_member'])
     targets, fractions = test['targets'], test['fractions']
@@ -165,7 +167,35 @@ def section(test: dict, tuning: dict, options: dict | None = None, options_test:
                   "(`--copies`, 0 for none; 8 copies are no better); `--adapt` stays off. The tables above are from\n"
                   "feature tables, without copies."]
     if fit is not None: parts.append(fit_text(fit))
+    if ideas is not None: parts.append(ideas_text(ideas))
     return '\n\n'.join(parts)
+
+
+IDEA_LABELS = {'seed bagging': 'each transfer the mean of 3 seeds', 'linear probe': 'a linear probe on each source network (5 more members)',
+               'AdaBN input': "the input batch norm's statistics from the target stars",
+               'AdaBN all': "all batch norms' statistics from the target stars",
+               'self-trained forest': 'a forest on labels and confident pseudo-labels, mixed half and half',
+               'prior-matched mixture': "the mixture matched to the labelled stars' class proportions",
+               'forest with extras': 'the forest on 5 more features, balanced class weights'}
+
+
+def ideas_text(ideas: dict) -> str:
+    "Ideas against the equal-weight ensemble of the same members (`benchmarks/transfer_ideas.py`), paired on the tuning splits."
+    ov, alls = pd.DataFrame(ideas['vs_baseline_over_targets']), pd.DataFrame(ideas['vs_baseline_all_splits']).set_index('idea')
+    fracs = sorted(ov.fraction.unique())
+    lines = ['| idea | all splits | ' + ' | '.join(f'f = {f:.2f} (worst to best target)' for f in fracs) + ' |', '|---|---|' + '---|' * len(fracs)]
+    for idea in ideas['ideas']:
+        cells = [f"{alls.loc[idea, 'diff_mean']:+.4f} ± {alls.loc[idea, 'diff_se']:.4f}"]
+        for f in fracs:
+            r = ov[(ov.idea == idea) & np.isclose(ov.fraction, f)].iloc[0]
+            cells.append(f"{r['mean']:+.4f} ({r['min']:+.3f} to {r['max']:+.3f})")
+        lines.append(f"| {IDEA_LABELS.get(idea, idea)} | " + ' | '.join(cells) + ' |')
+    best = alls['diff_mean'].max()
+    return (f"Ideas toward the ASAS-6 goal, each against the equal-weight mean of the same eleven members on the same tuning\n"
+            f"splits (seeds {seed_range(ideas['seeds'])}, f = {', '.join(f'{f:.2f}' for f in fracs)}, all seven targets, {ideas['splits']} splits;\n"
+            f"`{ideas['command']}`, `benchmarks/results/transfer_ideas_tuning.json`; paired MCC difference, mean ± standard\n"
+            f"error over all splits, and the mean per fraction over the targets). None gains more than {best:+.3f} MCC, a tenth of what\n"
+            "ASAS-6 lacks; re-estimating batch-norm statistics on the target and linear probes lose. None is adopted.\n\n" + '\n'.join(lines))
 
 
 OPTION_LABELS = {'augment all': 'augmented copies, 4 per star', 'augment rare': 'augmented copies, rare classes filled up (at most 8)',
@@ -242,9 +272,10 @@ def main(argv=None):
     p.add_argument('--options', type=Path, default=RESULTS / 'transfer_options_tuning.json')
     p.add_argument('--options-test', type=Path, default=RESULTS / 'transfer_options.json')
     p.add_argument('--fit', type=Path, default=RESULTS / 'transfer_fit_tuning.json')
+    p.add_argument('--ideas', type=Path, default=RESULTS / 'transfer_ideas_tuning.json')
     args = p.parse_args(argv)
     read = lambda p: json.loads(p.read_text()) if p.exists() else None
-    body = section(read(args.test), read(args.tuning), read(args.options), read(args.options_test), read(args.fit))
+    body = section(read(args.test), read(args.tuning), read(args.options), read(args.options_test), read(args.fit), read(args.ideas))
     if args.print: print(body); return
     for path, heading in HEADINGS.items():
         nb = json.loads(path.read_text())

@@ -174,6 +174,19 @@ def test_transfer_benchmark_quick(mirror, tmp_path):
     assert again["splits_resumed"] == 1 and again["complete"] and again["summary"] == res["summary"]
 
 
+def test_transfer_ideas_quick(mirror, tmp_path):
+    "benchmarks/transfer_ideas.py --quick: the baseline and every idea scored on one small split, paired differences written."
+    bench = _benchmark("transfer_ideas")
+    out = tmp_path / "i.json"
+    res = bench.main(["--quick", "--n-jobs", "1", "--cache", str(tmp_path), "--out", str(out)])
+    runs = pd.DataFrame(res["runs"])
+    assert set(runs["method"]) == {"equal-weight ensemble", *bench.IDEAS} and runs["mcc"].between(-1, 1).all()
+    assert {r["idea"] for r in res["vs_baseline_all_splits"]} == set(bench.IDEAS)
+    base = runs.set_index("method")["mcc"]
+    for r in res["vs_baseline_all_splits"]: assert abs(r["diff_mean"] - (base[r["idea"]] - base["equal-weight ensemble"])) < 1e-12
+    assert json.loads(out.read_text())["splits"] == 1
+
+
 def test_transfer_options_fit_schedule_quick(mirror, tmp_path):
     "benchmarks/transfer_options.py --quick with 'fit' options: the transfers alone refit, with the schedule the option changes."
     bench = _benchmark("transfer_options")
