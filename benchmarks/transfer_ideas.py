@@ -36,24 +36,13 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transfer import FIT, parse_seeds  # noqa: E402
+from transfer import _STATE, FIT, _init, parse_seeds  # noqa: E402  (the workers load the sources as the transfer benchmark does)
 from transfer_targets import CACHE, TARGETS, load_target  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1]/'benchmarks'/'results'
 EXTRA = ['cusum', 'eta', 'period_SNR', 'period_log10FAP', 'weighted_std']
 IDEAS = ['seed bagging', 'linear probe', 'AdaBN input', 'AdaBN all', 'self-trained forest', 'prior-matched mixture',
          'forest with extras']
-_STATE = {}
-
-
-def _init(cache, quick:bool):
-    import torch
-    torch.set_num_threads(1)
-    warnings.simplefilter('ignore', FutureWarning)
-    from vartransfer.pretrained import simulated_sources, upsilont_genesis
-    srcs = {'genesis': upsilont_genesis()}
-    if not quick: srcs.update({('sim' if i == 0 else f'sim{i}'): s for i, s in enumerate(simulated_sources())})
-    _STATE.update(sources=srcs, cache=cache, quick=quick, data={})
 
 
 def adabn(source, table:pd.DataFrame, which:str):
