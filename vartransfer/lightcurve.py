@@ -158,13 +158,15 @@ def _as_days(col)->np.ndarray:
     if isinstance(col, Time): return np.asarray(col.jd - TIME_OFFSET, dtype=np.float64)
     if isinstance(col, u.Quantity): return col.to_value(u.day)
     unit = getattr(col, 'unit', None)
-    if unit is not None: return (np.asarray(col) * u.Unit(unit)).to_value(u.day)
-    return np.asarray(col, dtype=np.float64)
+    if unit is not None and not isinstance(u.Unit(unit, parse_strict='silent'), u.UnrecognizedUnit):
+        return (np.asarray(col) * u.Unit(unit)).to_value(u.day)
+    return np.asarray(col, dtype=np.float64)     # no unit, or one astropy cannot parse (e.g. TESS's 'BJD - 2457000, days'): days
 
 def _as_mag(col)->np.ndarray:
     "Magnitudes (or magnitude errors) as plain floats, converting a magnitude-unit column."
     unit = getattr(col, 'unit', None)
-    if unit is None or unit == u.dimensionless_unscaled: return np.asarray(col, dtype=np.float64)
+    if unit is None or unit == u.dimensionless_unscaled or isinstance(u.Unit(unit, parse_strict='silent'), u.UnrecognizedUnit):
+        return np.asarray(col, dtype=np.float64)
     q = col if isinstance(col, u.Quantity) else np.asarray(col) * u.Unit(unit)
     return q.to_value(u.mag)
 

@@ -133,6 +133,7 @@ def read_lightcurve(path,                        # light-curve file (any registe
     if format is None:
         head = ','.join(map(str, path.columns)) if frame else ''
         fmt = ('alerce' if _alerce_sniff(head) else 'rubin' if _rubin_sniff(head) else 'table') if frame else guess_format(path)
+        if columns and fmt == 'tess_kepler': fmt = 'fits'                   # columns named in a mission file: the generic FITS reader
         if (columns and fmt != 'fits') or (fmt == 'text' and (id is not None or band is not None)): fmt = 'table'   # the generic table reader
     else: fmt = format
     if fmt not in READERS: raise KeyError(f"unknown format {fmt!r}; known: {sorted(READERS)}")

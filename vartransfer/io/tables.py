@@ -268,7 +268,10 @@ def read_fits(path,                        # FITS file with a light curve in a b
     else:
         t = _floats(np.asarray(getattr(tcol, 'value', tcol)), source, names[it])
         t, meta = _to_reduced(t, names[it], source, time_format, time_offset, time_ref)
-    m = LightCurve.from_table(table, time=names[it], mag=names[im], err=None if ie is None else names[ie], validate=False)
+    try: m = LightCurve.from_table(table, time=names[it], mag=names[im], err=None if ie is None else names[ie], validate=False)
+    except ValueError as e:                       # astropy: a magnitude column in a unit that is no magnitude (e.g. a flux)
+        cols = f"{names[im]!r}" + (f" or {names[ie]!r}" if ie is not None else '')
+        raise LightCurveError(f"{source}: magnitude column {cols}: {str(e).splitlines()[0]}") from None
     return LightCurve(t, m.mag, None if ie is None else m.err, id=id or head.get('OBJECT') or _file_id(path, None),
                       band=band or head.get('FILTER') or head.get('BAND'), survey=survey or head.get('TELESCOP') or head.get('SURVEY'),
                       meta=meta, source=source, **kwargs)
