@@ -176,7 +176,7 @@ def read_asassn(path,                  # ASAS-SN Sky Patrol CSV (v1 or v2, with 
     v2 = 'jd' in have and 'hjd' not in have
     fname = next((f for f in ('phot_filter', 'filter') if f in have), None)
     cols = _columns(df, source, ['jd' if v2 else 'HJD', 'mag', 'mag_err'] + ([fname] if fname else []),
-                    optional=['Camera', 'quality'])
+                        optional=['Camera', 'quality', 'asas_sn_id'])
     tcol = cols['jd' if v2 else 'HJD']
     flt_all = df[cols[fname]].str.strip().to_numpy() if fname else np.full(len(df), 'V', dtype=object)
     mag_text = df[cols['mag']].str.strip()
@@ -188,21 +188,24 @@ def read_asassn(path,                  # ASAS-SN Sky Patrol CSV (v1 or v2, with 
     bad_quality = bad_quality & ~upper
     t = _floats(df[tcol], source, tcol) - TIME_OFFSET
     camera = df[cols['Camera']].str.strip().to_numpy() if 'Camera' in cols else np.full(len(df), '')
-    star, skipped, curves = _file_id(path, id), {}, []
-    for flt in sorted(set(flt_all)):
-        sel = flt_all == flt
-        keep = sel & ~upper & ~bad_quality
-        meta = dict(_time_meta('JD' if v2 else 'HJD', -TIME_OFFSET, 'JD' if v2 else 'HJD'),
-                    cameras=dict(sorted(Counter(camera[keep].tolist()).items())),
-                    band_from='file' if fname else 'assumed V (no filter column: V-band era export)')
-        def make(keep=keep, sel=sel, flt=flt, meta=meta):
-            lc = LightCurve(t[keep], mag[keep], err[keep], id=star, band=flt, survey='ASAS-SN', meta=meta,
-                            source=f"{source} ({flt})", **kwargs)
-            lc.report['upper_limits_dropped'] += int((sel & upper).sum())
-            if v2: lc.report['quality_rejected'] += int((sel & bad_quality).sum())
-            return lc
-        lc = _attempt(make, f"{star} ({flt})", errors, skipped)
-        if lc is not None: curves.append(lc)
+    sid = (df[cols['asas_sn_id']].astype(str).str.strip().to_numpy() if 'asas_sn_id' in cols   # pyasassn's collections:
+           else np.full(len(df), _file_id(path, id), dtype=object))                           # many stars, one column
+    skipped, curves = {}, []
+    for star in dict.fromkeys(sid):
+        for flt in sorted(set(flt_all[sid == star])):
+            sel = (flt_all == flt) & (sid == star)
+            keep = sel & ~upper & ~bad_quality
+            meta = dict(_time_meta('JD' if v2 else 'HJD', -TIME_OFFSET, 'JD' if v2 else 'HJD'),
+                        cameras=dict(sorted(Counter(camera[keep].tolist()).items())),
+                        band_from='file' if fname else 'assumed V (no filter column: V-band era export)')
+            def make(keep=keep, sel=sel, flt=flt, meta=meta, star=star):
+                lc = LightCurve(t[keep], mag[keep], err[keep], id=star, band=flt, survey='ASAS-SN', meta=meta,
+                                source=f"{source} ({flt})", **kwargs)
+                lc.report['upper_limits_dropped'] += int((sel & upper).sum())
+                if v2: lc.report['quality_rejected'] += int((sel & bad_quality).sum())
+                return lc
+            lc = _attempt(make, f"{star} ({flt})", errors, skipped)
+            if lc is not None: curves.append(lc)
     return _gather(curves, source, skipped)
 
 # %% ../../nbs/01c_io_asas.ipynb #b8e7ccaf
