@@ -135,15 +135,15 @@ def run_split(job)->dict:
     return {'rows': out, 'seconds': time.time() - t0}
 
 
-def paired(df:pd.DataFrame)->pd.DataFrame:
-    "Per target and fraction: each idea's MCC minus the baseline's on the same splits (mean, s.e., share of splits better)."
+def paired(df:pd.DataFrame)->tuple[pd.DataFrame, list[dict]]:
+    "Each idea's MCC minus the baseline's on the same split: per target and fraction (mean, s.e., share better), and over all splits."
     piv = df.pivot_table(index=['target', 'fraction', 'seed'], columns='method', values='mcc')
-    out = []
-    for idea in [c for c in piv.columns if c != 'equal-weight ensemble']:
-        d = (piv[idea] - piv['equal-weight ensemble']).groupby(level=['target', 'fraction'])
-        out.append(pd.DataFrame({'idea': idea, 'diff_mean': d.mean(), 'diff_se': d.std() / np.sqrt(d.count()),
-                                 'better': d.apply(lambda s: float((s > 0).mean())), 'splits': d.count()}))
-    return pd.concat(out).reset_index()
+    diffs = piv.drop(columns='equal-weight ensemble').sub(piv['equal-weight ensemble'], axis=0)
+    stats = lambda d: pd.Series({'diff_mean': d.mean(), 'diff_se': d.std() / np.sqrt(d.count()), 'better': float((d > 0).mean()),
+                                 'splits': d.count()})
+    per = pd.concat([diffs[idea].groupby(level=['target', 'fraction']).apply(stats).unstack().assign(idea=idea) for idea in diffs])
+    per = per.reset_index()[['target', 'fraction', 'idea', 'diff_mean', 'diff_se', 'better', 'splits']]
+    return per, [{'idea': idea, **{k: float(v) for k, v in stats(diffs[idea]).drop('splits').items()}} for idea in diffs]
 
 
 def main(argv=None):
@@ -172,13 +172,8 @@ def main(argv=None):
         _init(args.cache, args.quick)
         for j in jobs: results.append(run_split(j))
     df = pd.DataFrame([r for res in results for r in res['rows']]).sort_values(['target', 'fraction', 'seed', 'method'])
-    diff = paired(df)
+    diff, allsplits = paired(df)
     overall = diff.groupby(['fraction', 'idea'])['diff_mean'].agg(['mean', 'min', 'max']).reset_index()
-    per_split = df.pivot_table(index=['target', 'fraction', 'seed'], columns='method', values='mcc')
-    allsplits = [{'idea': c, 'diff_mean': float((per_split[c] - per_split['equal-weight ensemble']).mean()),
-                  'diff_se': float((per_split[c] - per_split['equal-weight ensemble']).std() / np.sqrt(len(per_split))),
-                  'better': float(((per_split[c] - per_split['equal-weight ensemble']) > 0).mean())}
-                 for c in per_split.columns if c != 'equal-weight ensemble']
     out = {'command': command, 'quick': args.quick, 'targets': targets, 'seeds': seeds, 'fractions': fractions, 'ideas': IDEAS,
            'fit_transfer': FIT, 'extra_features': EXTRA, 'splits': len(jobs), 'wall_seconds': time.time() - t0,
            'vs_baseline_all_splits': allsplits, 'vs_baseline_over_targets': overall.to_dict('records'),

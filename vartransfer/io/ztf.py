@@ -17,8 +17,8 @@ from astropy.io import fits
 from astropy.table import Table
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_astropy_frame, _attempt, _bools, _columns, _container, _file_id, _floats, _frame, _gather,
-                                 _name, _plain_column, _read_bytes, _read_csv, _time_meta, register_reader)
+from .core import (_attempt, _bools, _columns, _file_id, _floats, _frame, _gather, _name, _plain_column,
+                                 _read_bytes, _time_meta, register_reader)
 
 # %% ../../nbs/01d_io_ztf.ipynb #e50bf00b
 ZTF_MATCH_ARCSEC = 2.   # oids whose median positions lie closer than this are one star (ZTF's astrometry is good to ~0.1")
@@ -92,13 +92,9 @@ def _detections_frame(src, source:str)->pd.DataFrame:
     if isinstance(src, pd.DataFrame): return src.rename(columns=lambda c: str(c).strip())
     raw = _read_bytes(src, source)
     if raw[:4] == b'PAR1':
-        import io
         try: return pd.read_parquet(io.BytesIO(raw))
         except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {e})") from None
-    if _container(raw): return _astropy_frame(raw, source, _container(raw))
-    try: text = raw.decode('utf-8')
-    except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
-    return _read_csv(text, source)
+    return _frame(io.BytesIO(raw), source)
 
 @register_reader('alerce', extensions=('.csv', '.parquet'), sniff=_alerce_sniff)
 def read_alerce(path,                       # ALeRCE detections: CSV, parquet, or the DataFrame `query_detections` returns
