@@ -588,3 +588,22 @@ def test_rubin_rows_as_the_science_platform_serves_them(tmp_path):
     assert main(["features", str(tmp_path / "diff.csv"), "-o", str(out), "--flux", "psfFlux", "--force"]) == 0
     f = pd.read_csv(out)
     assert f["error"].isna().all() and f["other_dropped"].iloc[0] > 0               # the negative difference fluxes, counted
+
+
+# ---------------------------------------------------------------- broker JSON (Fink, Lasair, ALeRCE) through the command line
+
+def test_cli_features_of_broker_json(tmp_path):
+    "Fink's and Lasair's JSON as the APIs answer give apparent-magnitude curves whose periods are the stars'; a JSON of metadata is skipped."
+    from vartransfer.cli.main import main
+    folder = tmp_path / "brokers"
+    folder.mkdir()
+    for n in ("fink_ztf_objects.json", "lasair_ztf_objects.json"): (folder / n).write_bytes((FIXTURES / n).read_bytes())
+    (folder / "query.json").write_text('{"objectId": "ZTF19aapaxiu", "output-format": "json", "withupperlim": true}')
+    out = tmp_path / "f.parquet"
+    assert main(["features", str(folder), "-o", str(out)]) == 0
+    f = pd.read_parquet(out).set_index(["id", "band"])
+    assert sorted(f.index) == [("ZTF18aaxsioa", "zr"), ("ZTF19aapaxiu", "zg"), ("ZTF19aapaxiu", "zr"), ("ZTF21abcdefg", "zg")]
+    assert f["error"].isna().all() and f.loc[("ZTF19aapaxiu", "zg"), "n_points"] == 21     # 3 upper limits, 1 bad-quality row dropped
+    np.testing.assert_allclose(f.loc[[("ZTF19aapaxiu", "zg"), ("ZTF19aapaxiu", "zr")], "period"], 0.5672, rtol=1e-3)
+    np.testing.assert_allclose(f.loc[("ZTF18aaxsioa", "zr"), "period"], 0.3871, rtol=1e-3)
+    np.testing.assert_allclose(f.loc[("ZTF19aapaxiu", "zg"), "amplitude"], 0.35, atol=0.03)   # the star's, not the difference's

@@ -214,3 +214,15 @@ def test_transfer_options_benchmark_quick(mirror, tmp_path):
     assert copies["error"].isna().all() and set(copies["copy"]) == {0, 1}
     pairs = {(r["method"], r["option"]) for r in res["vs_none"]}
     assert ("forest", "augment rare") in pairs and ("stacked", "sinkhorn") in pairs and ("forest", "sinkhorn") not in pairs
+
+
+def test_transfer_ceiling_quick(mirror, tmp_path):
+    "benchmarks/transfer_ceiling.py --quick: the equal-weight mean and every candidate scored on one split, the cross-validated forest."
+    bench = _benchmark("transfer_ceiling")
+    res = bench.main(["--quick", "--n-jobs", "1", "--cache", str(tmp_path), "--out", str(tmp_path / "c.json")])
+    runs = pd.DataFrame(res["runs"])
+    assert {"equal-weight ensemble", "forest", "transfer genesis", "zero-shot genesis"} == set(runs["member"])
+    assert runs["mcc"].between(-1, 1).all() and (runs["fraction"] == 0.5).all()
+    best = [r for r in res["summary"] if r["member"].startswith("best member: ")]
+    assert len(best) == 1 and best[0]["mean"] == runs.loc[runs["member"] != "equal-weight ensemble", "mcc"].max()
+    assert all(-1 <= v <= 1 for v in res["forest_cross_validated"].values())

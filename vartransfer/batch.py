@@ -137,7 +137,7 @@ def _write_part(path:Path, rows:list[dict])->Path:
 COLLECTION_SUFFIXES = ('.tar.gz', '.tgz', '.tar', '.zip', '.parquet', '.pq')  # read here and split into light curves
 READER_OPTIONS = ('format', 'time', 'mag', 'err', 'band', 'id', 'sentinel', 'time_format', 'flux')  # passed to `read_lightcurve`
 _DOC_NAMES = ('readme', 'license', 'licence', 'changelog', 'changes', 'authors', 'citation', 'manifest')
-_DOC_SUFFIXES = ('.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.json', '.yaml', '.yml',
+_DOC_SUFFIXES = ('.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.yaml', '.yml',
                  '.py', '.ipynb', '.sh', '.log', '.doc', '.docx', '.xls', '.xlsx', '.toml', '.cfg', '.ini')
 _MAGIC = {b'\x89PNG': 'a PNG image', b'\xff\xd8\xff': 'a JPEG image', b'GIF8': 'a GIF image', b'%PDF': 'a PDF document'}
 

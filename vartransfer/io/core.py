@@ -142,7 +142,7 @@ def _floats(values, source:str, column:str)->np.ndarray:
     "Strings (or numbers) to float64; empty and 'nan'-like become NaN, anything else non-numeric is an error."
     s = pd.Series(values)
     if s.dtype.kind in 'fiub': return s.to_numpy(np.float64)
-    s = s.astype(str).str.strip()
+    s = s.where(s.notna(), '').astype(str).str.strip()          # missing cells (None, NaN) of object columns are empty
     out = pd.to_numeric(s, errors='coerce')
     bad = out.isna() & ~s.str.lower().isin(_MISSING)
     if bad.any():
@@ -150,13 +150,13 @@ def _floats(values, source:str, column:str)->np.ndarray:
         raise LightCurveError(f"{source}: column {column!r}, data row {i + 1}: {s.iloc[i]!r} is not a number")
     return out.to_numpy(np.float64)
 
-_TRUE, _FALSE = {'true', 't', '1', 'yes', 'y', '1.0'}, {'false', 'f', '0', 'no', 'n', '', '0.0'}
+_TRUE, _FALSE = {'true', 't', '1', 'yes', 'y', '1.0'}, {'false', 'f', '0', 'no', 'n', '', '0.0', 'none', 'nan'}
 
 def _bools(values, source:str, column:str)->np.ndarray:
     "Flag strings ('true'/'false', 1/0) or booleans as a bool array; empty counts as false."
     s = pd.Series(values)
     if s.dtype == bool: return s.to_numpy()
-    s = s.astype(str).str.strip().str.lower()
+    s = s.where(s.notna(), '').astype(str).str.strip().str.lower()
     bad = ~s.isin(_TRUE | _FALSE)
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
@@ -168,6 +168,8 @@ def _columns(df:pd.DataFrame, source:str, required:Iterable[str], optional:Itera
     have = {c.lower(): c for c in df.columns}
     missing = [c for c in required if c.lower() not in have]
     if missing: raise LightCurveError(f"{source}: missing column(s) {missing}; have {list(df.columns)}")
+    twice = sorted({have[c.lower()] for c in [*required, *optional] if c.lower() in have and (df.columns == have[c.lower()]).sum() > 1})
+    if twice: raise LightCurveError(f"{source}: column(s) {twice} appear more than once; which one is meant is ambiguous")
     return {c: have[c.lower()] for c in [*required, *optional] if c.lower() in have}
 
 def _time_meta(ref:str, shift:float, fmt:str)->dict:
@@ -178,8 +180,9 @@ def _time_meta(ref:str, shift:float, fmt:str)->dict:
 _ASTROPY_FORMATS = {'votable': 'votable', 'ipac': 'ascii.ipac', 'ecsv': 'ascii.ecsv'}
 
 def _container(head:bytes)->str|None:
-    "'votable', 'ipac' or 'ecsv' when the bytes start such a table file, else None."
+    "'votable', 'ipac', 'ecsv' or 'json' when the bytes start such a table file, else None."
     text = head[:4096].decode('utf-8', errors='replace').lstrip('\ufeff \t\r\n')
+    if text[:1] == '{' or re.match(r'\[\s*[\[{\]]', text): return 'json'
     if text.startswith('<') and 'VOTABLE' in text.upper(): return 'votable'
     if text.startswith('# %ECSV'): return 'ecsv'
     if text[:1] in ('\\', '|') and re.search(r'^\|.*\|\s*$', text, re.M): return 'ipac'
@@ -188,6 +191,7 @@ def _container(head:bytes)->str|None:
 def _container_columns(head:bytes, kind:str)->list[str]:
     "The column names of a VOTable, IPAC or ECSV file, from its first bytes."
     text = head.decode('utf-8', errors='replace')
+    if kind == 'json': return list(dict.fromkeys(re.findall(r'"([^"\\]{1,80})"\s*:', text)))   # every key: the rows' columns among them
     if kind == 'votable': return re.findall(r'<FIELD\b[^>]*?\bname\s*=\s*"([^"]*)"', text, re.I)
     lines = [l for l in text.splitlines() if l.strip()]
     if kind == 'ipac':
@@ -217,14 +221,56 @@ def _astropy_frame(raw:bytes, source:str, kind:str)->pd.DataFrame:
     if len(table) == 0: raise LightCurveError(f"{source}: no data rows")
     return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
 
+def _container_frame(raw:bytes, source:str, kind:str)->pd.DataFrame:
+    "The rows of a table file `_container` recognised: JSON through `_json_frame`, the others through astropy."
+    return _json_frame(raw, source) if kind == 'json' else _astropy_frame(raw, source, kind)
+
 def _frame(src, source:str, comment:str|None=None)->pd.DataFrame:
-    "A CSV (as strings) or a VOTable, IPAC or ECSV table file (typed) as a DataFrame."
+    "A CSV (as strings) or a VOTable, IPAC, ECSV or JSON table file (typed) as a DataFrame."
     raw = _read_bytes(src, source)
     kind = _container(raw)
-    if kind: return _astropy_frame(raw, source, kind)
+    if kind: return _container_frame(raw, source, kind)
     try: text = raw.decode('utf-8')
     except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
     return _read_csv(text, source, comment=comment)
+
+# %% ../../nbs/01a_io_core.ipynb #85234232
+_JSON_ROWS = ('detections', 'candidates', 'diaSources', 'diaForcedSources', 'forcedSources', 'lightcurve', 'light_curve',
+              'data', 'rows', 'results')                     # where services put an object's rows, in order of preference
+_JSON_IDS = {'oid', 'objectid', 'diaobjectid', 'source_id', 'i:objectid', 'id', 'name'}   # object identifiers copied to rows
+
+def _json_rows(obj, source:str)->pd.DataFrame:
+    "The rows of a parsed JSON answer (records, an object with a list of records, a list of such objects, or columns)."
+    is_records = lambda v: isinstance(v, list) and len(v) > 0 and all(isinstance(r, dict) for r in v)
+    if isinstance(obj, dict):
+        lists = [k for k, v in obj.items() if is_records(v)]
+        key = next((k for k in _JSON_ROWS if k in lists), lists[0] if len(lists) == 1 else None)
+        if key is not None:
+            rows = _json_rows(obj[key], source)
+            for k, v in obj.items():                         # the object's own id on each of its rows
+                if k.lower() in _JSON_IDS and isinstance(v, (str, int)) and not isinstance(v, bool) and k not in rows.columns: rows[k] = v
+            return rows
+        if obj and all(isinstance(v, (list, dict)) for v in obj.values()):   # columns, as pandas' to_json writes them
+            try: return pd.DataFrame({k: list(v.values()) if isinstance(v, dict) else v for k, v in obj.items()})
+            except ValueError as e: raise LightCurveError(f"{source}: JSON columns do not make a table ({e})") from None
+        raise LightCurveError(f"{source}: no table of rows in this JSON object; its keys: {list(obj)[:12]}")
+    if is_records(obj):
+        nested = [k for k in _JSON_ROWS if all(is_records(r.get(k)) for r in obj)]
+        if nested: return pd.concat([_json_rows(r, source) for r in obj], ignore_index=True)   # objects, each with its rows
+        return pd.DataFrame.from_records(obj)
+    if isinstance(obj, list) and obj and all(is_records(r) for r in obj):   # one list of records per object, ids by position
+        return pd.concat([pd.DataFrame.from_records(r).assign(object=str(i)) for i, r in enumerate(obj)], ignore_index=True)
+    raise LightCurveError(f"{source}: no table of rows in this JSON value ({type(obj).__name__}"
+                          f"{' of ' + str(len(obj)) + ' items' if isinstance(obj, list) else ''})")
+
+def _json_frame(raw:bytes, source:str)->pd.DataFrame:
+    "A JSON file's rows as a DataFrame (`_json_rows`); a clear error when it is not JSON or holds no rows."
+    import json
+    try: obj = json.loads(raw.decode('utf-8-sig'))
+    except (UnicodeDecodeError, ValueError) as e: raise LightCurveError(f"{source}: not valid JSON ({e})") from None
+    rows = _json_rows(obj, source)
+    if len(rows) == 0: raise LightCurveError(f"{source}: no data rows")
+    return rows.rename(columns=str)
 
 # %% ../../nbs/01a_io_core.ipynb #bd929f56
 _TIME_HINT = "pass time_format= (CLI: --time-format) 'jd', 'mjd', 'hjd-2450000' or an astropy Time format"

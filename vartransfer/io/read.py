@@ -18,13 +18,13 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves
-from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _read_bytes, NotALightCurve, READERS,
+from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _read_bytes, _TIME_NAMES, NotALightCurve, READERS,
                                  register_reader)
 from . import asas, photometry, space, tables, ztf   # noqa: F401 (they register their readers)
-from .ztf import _alerce_sniff, _rubin_sniff
+from .ztf import _alerce_sniff, _rubin_sniff, _ztf_alerts_sniff
 
 # %% ../../nbs/01f_io_read.ipynb #34d1e414
-_NOT_LC_SUFFIXES = {'.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.json', '.yaml', '.yml',
+_NOT_LC_SUFFIXES = {'.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.yaml', '.yml',
                     '.py', '.ipynb', '.log', '.sh', '.doc', '.docx', '.ps', '.eps', '.tif', '.tiff', '.bmp', '.toml', '.ini',
                     '.cfg', '.pkl', '.pickle', '.npy', '.npz', '.safetensors'}
 _NOT_LC_NAMES = re.compile(r'^(readme|license|licence|changelog|changes|manifest|copying|authors)(\.|$|_)', re.I)
@@ -59,6 +59,7 @@ def _parquet_format(path:Path)->str:
     except Exception as e: raise LightCurveError(f"{path}: not a readable parquet file ({type(e).__name__}: {e})") from None
     if _alerce_sniff(','.join(names)): return 'alerce'
     if _rubin_sniff(','.join(names)): return 'rubin'
+    if _ztf_alerts_sniff(','.join(names)): return 'ztf_alerts'
     return 'parquet' if {'id', 'time', 'mag', 'err'} <= set(names) else 'table'
 
 def _numeric_rows(text:str)->int:
@@ -69,12 +70,15 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
-_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin')   # survey layouts that also come as VOTable, IPAC or ECSV tables
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts')   # survey layouts that also come as VOTable, IPAC, ECSV or JSON
 
-def _container_format(columns:list[str])->str:
-    "The survey layout a VOTable, IPAC or ECSV table's columns match, else the generic 'table'."
+def _container_format(columns:list[str], kind:str='votable', path='')->str:
+    "The survey layout a VOTable, IPAC, ECSV or JSON table's columns match, else the generic 'table' (JSON: if it has a time)."
     line = ','.join(columns)
-    return next((f for f in _BY_COLUMNS if _FORMATS[f]['sniff'](line)), 'table')
+    fmt = next((f for f in _BY_COLUMNS if _FORMATS[f]['sniff'](line)), 'table')
+    if fmt == 'table' and kind == 'json' and not {c.lower() for c in columns} & set(_TIME_NAMES):
+        raise NotALightCurve(f"{path}: JSON without a time column among its keys {columns[:8]}, not a light curve")
+    return fmt
 
 def guess_format(path)->str:
     "The registered format of a file, from its content (and its name where a survey fixes it); `NotALightCurve` if none."
@@ -101,7 +105,7 @@ def guess_format(path)->str:
         raise NotALightCurve(f"{path}: cannot tell the light-curve format: binary file of unknown kind, not a light curve")
     text = head.decode('utf-8', errors='replace')
     kind = _container(head)
-    if kind: return _container_format(_container_columns(head, kind))
+    if kind: return _container_format(_container_columns(head, kind), kind, path)
     for fmt, info in sorted(_FORMATS.items(), key=lambda kv: kv[0] in _GENERIC):   # survey layouts first
         if info['filenames'] and not re.match(info['filenames'], name): continue
         if info['sniff'] is None and not info['filenames']: continue
@@ -132,7 +136,8 @@ def read_lightcurve(path,                        # light-curve file (any registe
     options = {**columns, **{k: v for k, v in dict(band=band, id=id, time_format=time_format, flux=flux).items() if v is not None}}
     if format is None:
         head = ','.join(map(str, path.columns)) if frame else ''
-        fmt = ('alerce' if _alerce_sniff(head) else 'rubin' if _rubin_sniff(head) else 'table') if frame else guess_format(path)
+        fmt = ('alerce' if _alerce_sniff(head) else 'rubin' if _rubin_sniff(head) else 'ztf_alerts' if _ztf_alerts_sniff(head)
+               else 'table') if frame else guess_format(path)
         if columns and fmt == 'tess_kepler': fmt = 'fits'                   # columns named in a mission file: the generic FITS reader
         if (columns and fmt != 'fits') or (fmt == 'text' and (id is not None or band is not None)): fmt = 'table'   # the generic table reader
     else: fmt = format

@@ -17,7 +17,7 @@ from astropy.table import Table
 from astropy.time import Time
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_astropy_frame, _attempt, _container, _ERR_NAMES, _file_id, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
+from .core import (_container_frame, _attempt, _container, _ERR_NAMES, _file_id, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
                                  _numeric_table, _OPTIONS_HINT, _pick, _read_bytes, _read_csv, _read_text, _TIME_NAMES,
                                  _time_meta, _to_reduced, register_reader)
 
@@ -91,7 +91,7 @@ def _table_frame(src, source:str, sep:str|None, comment:str|None)->tuple[pd.Data
     if raw[:4] == b'PAR1':
         try: return pd.read_parquet(io.BytesIO(raw)), False
         except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {e})") from None
-    if _container(raw): return _astropy_frame(raw, source, _container(raw)), False
+    if _container(raw): return _container_frame(raw, source, _container(raw)), False
     try: text = raw.decode('utf-8')
     except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
     lines = text.splitlines()
