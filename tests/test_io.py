@@ -607,3 +607,14 @@ def test_cli_features_of_broker_json(tmp_path):
     np.testing.assert_allclose(f.loc[[("ZTF19aapaxiu", "zg"), ("ZTF19aapaxiu", "zr")], "period"], 0.5672, rtol=1e-3)
     np.testing.assert_allclose(f.loc[("ZTF18aaxsioa", "zr"), "period"], 0.3871, rtol=1e-3)
     np.testing.assert_allclose(f.loc[("ZTF19aapaxiu", "zg"), "amplitude"], 0.35, atol=0.03)   # the star's, not the difference's
+
+
+def test_cli_features_of_a_ztf_data_release_file(tmp_path):
+    "IRSA's data-release parquet as published: one feature row per object, the periods the stars have, the short one listed."
+    from vartransfer.cli.main import main
+    out = tmp_path / "dr.parquet"
+    assert main(["features", str(FIXTURES / "ztf_000385_zr_c11_q2_dr23.parquet"), "-o", str(out)]) == 0
+    f = pd.read_parquet(out).set_index("id")
+    assert list(f.index) == ["385211100000000", "385211100000017", "385211100000034"] and (f["band"] == "zr").all()
+    np.testing.assert_allclose(f.loc[["385211100000000", "385211100000017"], "period"], [0.6134, 2.871], rtol=2e-3)
+    assert f["error"].iloc[:2].isna().all() and "8 valid point(s), need at least 10" in f.loc["385211100000034", "error"]

@@ -24,6 +24,11 @@ from fastcore.basics import patch
 class LightCurveError(ValueError):
     "Bad light-curve input; the message names the problem and the source."
 
+def _one_line(e:BaseException)->str:
+    "An exception's message on one line (a KeyError's without its quotes), for messages that quote other libraries."
+    msg = e.args[0] if isinstance(e, KeyError) and len(e.args) == 1 else str(e)
+    return ' '.join(str(msg).split()) or type(e).__name__
+
 TIME_OFFSET = 2_400_000.0  # vartransfer times are JD - TIME_OFFSET (reduced Julian dates), in days
 MIN_POINTS = 10            # default minimum number of valid points in a light curve
 MAG_RANGE = (-30., 50.)    # magnitudes outside this range are physically impossible: dropped as sentinels and counted
@@ -355,7 +360,7 @@ def read_parquet(cls:LightCurves, path:str|Path)->LightCurves:
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
     try: table = pq.read_table(path)
-    except pa.ArrowInvalid as e: raise LightCurveError(f"{path}: not a readable parquet file ({e})") from None
+    except pa.ArrowInvalid as e: raise LightCurveError(f"{path}: not a readable parquet file ({_one_line(e)})") from None
     raw = (table.schema.metadata or {}).get(_META_KEY)
     meta = None
     if raw:

@@ -21,7 +21,7 @@ from fastcore.basics import patch
 from safetensors.torch import load_file, save_file
 
 from . import __version__
-from .lightcurve import LightCurve, LightCurves
+from .lightcurve import _one_line, LightCurve, LightCurves
 from .transform import FeatureTransform
 from .batch import extract_features_batch
 
@@ -204,7 +204,6 @@ def _paths(path:str|Path)->tuple[Path, Path]:
     if p.suffix in ('.safetensors', '.json'): p = p.with_suffix('')
     return p.with_name(p.name + '.safetensors'), p.with_name(p.name + '.json')
 
-def _one_line(e:BaseException)->str: return ' '.join(str(e).split()) or type(e).__name__
 
 def _sha256(path:Path)->str:
     import hashlib

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..lightcurve import _one_line
 
 # %% ../../nbs/20a_cli_core.ipynb #33df8b6c
 COMMANDS:dict[str, tuple] = {}   # name -> (help, example, add_arguments, run)
@@ -55,11 +56,6 @@ def build_parser()->argparse.ArgumentParser:
     return parser
 
 # %% ../../nbs/20a_cli_core.ipynb #d35bbce1
-def _one_line(e:BaseException)->str:
-    "An exception's message on one line (a KeyError's without its quotes)."
-    msg = e.args[0] if isinstance(e, KeyError) and len(e.args) == 1 else str(e)
-    return ' '.join(str(msg).split()) or type(e).__name__
-
 def main(argv:list[str]|None=None)->int:
     "Run the command line; returns the exit code (0 done, 1 bad input, 2 usage, 130 interrupted)."
     parser = build_parser()

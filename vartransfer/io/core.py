@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from astropy.time import Time
 
-from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
+from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 
 # %% ../../nbs/01a_io_core.ipynb #e7d16d32
 READERS: dict[str, Callable] = {}   # format name -> reader function
@@ -217,7 +217,7 @@ def _astropy_frame(raw:bytes, source:str, kind:str)->pd.DataFrame:
             warnings.simplefilter('ignore', AstropyWarning)   # VOTable schema notes of archive files: not the user's concern
             fh = io.BytesIO(raw) if kind == 'votable' else raw.decode('utf-8')   # astropy.io.ascii reads a string with newlines as the table
             table = Table.read(fh, format=_ASTROPY_FORMATS[kind])
-    except Exception as e: raise LightCurveError(f"{source}: cannot read the {kind} table ({type(e).__name__}: {str(e)[:200]})") from None
+    except Exception as e: raise LightCurveError(f"{source}: cannot read the {kind} table ({type(e).__name__}: {_one_line(e)[:200]})") from None
     if len(table) == 0: raise LightCurveError(f"{source}: no data rows")
     return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
 

@@ -17,11 +17,11 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from ..lightcurve import LightCurve, LightCurveError, LightCurves
+from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
 from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _read_bytes, _TIME_NAMES, NotALightCurve, READERS,
                                  register_reader)
 from . import asas, photometry, space, tables, ztf   # noqa: F401 (they register their readers)
-from .ztf import _alerce_sniff, _rubin_sniff, _ztf_alerts_sniff
+from .ztf import _alerce_sniff, _rubin_sniff, _ztf_alerts_sniff, _ztf_dr_sniff
 
 # %% ../../nbs/01f_io_read.ipynb #34d1e414
 _NOT_LC_SUFFIXES = {'.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.yaml', '.yml',
@@ -56,10 +56,11 @@ def _parquet_format(path:Path)->str:
     "'alerce', 'rubin', 'parquet' (a LightCurves file) or 'table', by the parquet file's column names."
     import pyarrow.parquet as pq
     try: names = [n.lower() for n in pq.read_schema(path).names]
-    except Exception as e: raise LightCurveError(f"{path}: not a readable parquet file ({type(e).__name__}: {e})") from None
+    except Exception as e: raise LightCurveError(f"{path}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
     if _alerce_sniff(','.join(names)): return 'alerce'
     if _rubin_sniff(','.join(names)): return 'rubin'
     if _ztf_alerts_sniff(','.join(names)): return 'ztf_alerts'
+    if _ztf_dr_sniff(names): return 'ztf_dr'
     return 'parquet' if {'id', 'time', 'mag', 'err'} <= set(names) else 'table'
 
 def _numeric_rows(text:str)->int:
@@ -179,7 +180,7 @@ def _archive_members(path, source:str)->list[tuple[str, bytes]]:
         with tarfile.open(fileobj=io.BytesIO(raw), mode='r:') as tf:
             return [(m.name, tf.extractfile(m).read()) for m in tf if m.isfile()]
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
-        raise LightCurveError(f"{source}: truncated or corrupt archive ({type(e).__name__}: {e})") from None
+        raise LightCurveError(f"{source}: truncated or corrupt archive ({type(e).__name__}: {_one_line(e)})") from None
 
 @register_reader('archive', extensions=('.tar', '.tar.gz', '.tgz', '.zip'))
 def read_archive(path,               # tar, tar.gz/tgz or zip archive of light-curve files of any format

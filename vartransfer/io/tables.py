@@ -16,7 +16,7 @@ from astropy.io.fits.verify import VerifyError
 from astropy.table import Table
 from astropy.time import Time
 
-from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
+from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_container_frame, _attempt, _container, _ERR_NAMES, _file_id, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
                                  _numeric_table, _OPTIONS_HINT, _pick, _read_bytes, _read_csv, _read_text, _TIME_NAMES,
                                  _time_meta, _to_reduced, register_reader)
@@ -90,7 +90,7 @@ def _table_frame(src, source:str, sep:str|None, comment:str|None)->tuple[pd.Data
     raw = _read_bytes(src, source)
     if raw[:4] == b'PAR1':
         try: return pd.read_parquet(io.BytesIO(raw)), False
-        except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {e})") from None
+        except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
     if _container(raw): return _container_frame(raw, source, _container(raw)), False
     try: text = raw.decode('utf-8')
     except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
