@@ -368,8 +368,16 @@ def read_gaia_epoch(path,               # Gaia DR3 epoch photometry: CSV/ECSV (l
 RUBIN_AB_ZERO = 31.4   # AB magnitude of a flux of 1 nJy: -2.5 log10(1e-9 Jy / 3631 Jy)
 _RUBIN_TIMES, _RUBIN_IDS = ('midpointMjdTai', 'expMidptMJD'), ('diaObjectId', 'objectId')
 
+_NAMESPACE = re.compile(r'^[a-z]:(?=\w)')   # a broker's one-letter column namespace, e.g. Fink's 'i:' (alert fields), 'd:' (added)
+
+def _without_namespace(df:pd.DataFrame)->pd.DataFrame:
+    "Columns without a broker's one-letter namespace prefix where that leaves the names distinct."
+    bare = [_NAMESPACE.sub('', str(c)) for c in df.columns]
+    keep = {b for b in bare if bare.count(b) == 1}
+    return df.rename(columns={c: b for c, b in zip(df.columns, bare) if b in keep and b != c})
+
 def _rubin_sniff(head:str)->bool:
-    h = {c.strip().lower() for c in re.split(r'[,\s]+', head.split('\n', 1)[0])}
+    h = {_NAMESPACE.sub('', c.strip().lower()) for c in re.split(r'[,\s]+', head.split('\n', 1)[0])}
     return (bool({t.lower() for t in _RUBIN_TIMES} & h) and 'band' in h and bool({'scienceflux', 'psfflux'} & h)
             and bool({i.lower() for i in _RUBIN_IDS} & h))
 
@@ -392,7 +400,7 @@ def read_rubin(path,                # Rubin (LSST) sources: CSV, parquet, a VOTa
               )->LightCurves:
     "Rubin DiaSource, DiaForcedSource or ForcedSource rows as one curve per object and band: direct-image nJy fluxes to AB magnitudes."
     source = 'DataFrame' if isinstance(path, pd.DataFrame) else _name(path)
-    df = _detections_frame(path, source)
+    df = _without_namespace(_detections_frame(path, source))   # a broker's rows (Fink's prefixed columns) too
     cols = {c.lower(): c for c in df.columns}
     pick = lambda names, what: next((cols[n.lower()] for n in names if n.lower() in cols), None) or _columns(df, source, [what])[what]
     tcol, icol, bcol = pick(_RUBIN_TIMES, 'midpointMjdTai'), pick(_RUBIN_IDS, 'diaObjectId'), pick(('band',), 'band')
