@@ -618,3 +618,19 @@ def test_cli_features_of_a_ztf_data_release_file(tmp_path):
     assert list(f.index) == ["385211100000000", "385211100000017", "385211100000034"] and (f["band"] == "zr").all()
     np.testing.assert_allclose(f.loc[["385211100000000", "385211100000017"], "period"], [0.6134, 2.871], rtol=2e-3)
     assert f["error"].iloc[:2].isna().all() and "8 valid point(s), need at least 10" in f.loc["385211100000034", "error"]
+
+
+def test_cli_features_of_ps1_detections_csv_and_mast_json(tmp_path):
+    "Pan-STARRS1 DR2 detections as MAST serves them (CSV, and its JSON of column info and value rows) give the same features."
+    import json
+    from vartransfer.cli.main import main
+    det = pd.read_csv(FIXTURES / "ps1_dr2_detections.csv")
+    mast = {"info": [{"name": c, "type": "float"} for c in det.columns], "data": det.astype(object).values.tolist()}
+    (tmp_path / "detection.json").write_text(json.dumps(mast))
+    out = {}
+    for name, path in (("csv", FIXTURES / "ps1_dr2_detections.csv"), ("json", tmp_path / "detection.json")):
+        assert main(["features", str(path), "-o", str(tmp_path / f"{name}.parquet")]) == 0
+        out[name] = pd.read_parquet(tmp_path / f"{name}.parquet").set_index(["id", "band"]).drop(columns="source")
+    assert list(out["csv"].index) == [("110741234567890123", "g"), ("110741234567890123", "r")]
+    assert out["csv"]["error"].isna().all() and out["csv"]["n_points"].tolist() == [14, 14]   # 2 poor PSFs, 1 flux <= 0 dropped
+    pd.testing.assert_frame_equal(out["json"], out["csv"])

@@ -191,7 +191,9 @@ def _container(head:bytes)->str|None:
 def _container_columns(head:bytes, kind:str)->list[str]:
     "The column names of a VOTable, IPAC or ECSV file, from its first bytes."
     text = head.decode('utf-8', errors='replace')
-    if kind == 'json': return list(dict.fromkeys(re.findall(r'"([^"\\]{1,80})"\s*:', text)))   # every key: the rows' columns among them
+    if kind == 'json':   # every key, and the names of columns listed as values (MAST's info, pandas' split): the rows' columns among them
+        listed = [n for block in re.findall(r'"columns"\s*:\s*\[([^\]]*)\]', text) for n in re.findall(r'"([^"\\]{1,80})"', block)]
+        return list(dict.fromkeys(re.findall(r'"([^"\\]{1,80})"\s*:', text) + re.findall(r'"name"\s*:\s*"([^"\\]{1,80})"', text) + listed))
     if kind == 'votable': return re.findall(r'<FIELD\b[^>]*?\bname\s*=\s*"([^"]*)"', text, re.I)
     lines = [l for l in text.splitlines() if l.strip()]
     if kind == 'ipac':
@@ -243,6 +245,11 @@ def _json_rows(obj, source:str)->pd.DataFrame:
     "The rows of a parsed JSON answer (records, an object with a list of records, a list of such objects, or columns)."
     is_records = lambda v: isinstance(v, list) and len(v) > 0 and all(isinstance(r, dict) for r in v)
     if isinstance(obj, dict):
+        rows = next((obj[k] for k in ('data', 'rows') if isinstance(obj.get(k), list) and obj[k] and all(isinstance(r, list) for r in obj[k])), None)
+        names = obj.get('columns') or [f.get('name') for f in (obj.get('info') or obj.get('fields') or []) if isinstance(f, dict)]
+        if rows is not None and names and all(isinstance(n, str) for n in names):   # column names and rows of values (MAST, pandas 'split')
+            if any(len(r) != len(names) for r in rows): raise LightCurveError(f"{source}: JSON rows do not match its {len(names)} column names")
+            return pd.DataFrame(rows, columns=names)
         lists = [k for k, v in obj.items() if is_records(v)]
         key = next((k for k in _JSON_ROWS if k in lists), lists[0] if len(lists) == 1 else None)
         if key is not None:

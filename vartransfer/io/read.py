@@ -71,7 +71,7 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
-_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts')   # survey layouts that also come as VOTable, IPAC, ECSV or JSON
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1')   # survey layouts that also come as VOTable, IPAC, ECSV or JSON
 
 def _container_format(columns:list[str], kind:str='votable', path='')->str:
     "The survey layout a VOTable, IPAC, ECSV or JSON table's columns match, else the generic 'table' (JSON: if it has a time)."
