@@ -634,3 +634,14 @@ def test_cli_features_of_ps1_detections_csv_and_mast_json(tmp_path):
     assert list(out["csv"].index) == [("110741234567890123", "g"), ("110741234567890123", "r")]
     assert out["csv"]["error"].isna().all() and out["csv"]["n_points"].tolist() == [14, 14]   # 2 poor PSFs, 1 flux <= 0 dropped
     pd.testing.assert_frame_equal(out["json"], out["csv"])
+
+
+def test_cli_features_of_ztf_forced_photometry(tmp_path):
+    "The ZTF forced-photometry service's file as mailed: apparent-magnitude curves per filter with the star's period; failures counted."
+    from vartransfer.cli.main import main
+    out = tmp_path / "fps.parquet"
+    assert main(["features", str(FIXTURES / "forcedphotometry_req00012345_lc.txt"), "-o", str(out)]) == 0
+    f = pd.read_parquet(out).set_index("band")
+    assert list(f.index) == ["zg", "zr"] and f["error"].isna().all() and f.loc["zr", "n_points"] == 30   # 2 failed epochs
+    np.testing.assert_allclose(f["period"], 0.8374, rtol=1e-3)
+    np.testing.assert_allclose(f["amplitude"], 0.3, atol=0.05)              # the pulsation (first harmonic), not the difference

@@ -20,8 +20,9 @@ import pandas as pd
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
 from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _read_bytes, _TIME_NAMES, NotALightCurve, READERS,
                                  register_reader)
-from . import asas, photometry, space, tables, ztf   # noqa: F401 (they register their readers)
-from .ztf import _alerce_sniff, _rubin_sniff, _ztf_alerts_sniff, _ztf_dr_sniff
+from . import asas, difference, photometry, space, tables, ztf   # noqa: F401 (they register their readers)
+from .difference import _ztf_alerts_sniff
+from .ztf import _alerce_sniff, _rubin_sniff, _ztf_dr_sniff
 
 # %% ../../nbs/01f_io_read.ipynb #34d1e414
 _NOT_LC_SUFFIXES = {'.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.yaml', '.yml',
