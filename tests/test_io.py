@@ -645,3 +645,14 @@ def test_cli_features_of_ztf_forced_photometry(tmp_path):
     assert list(f.index) == ["zg", "zr"] and f["error"].isna().all() and f.loc["zr", "n_points"] == 30   # 2 failed epochs
     np.testing.assert_allclose(f["period"], 0.8374, rtol=1e-3)
     np.testing.assert_allclose(f["amplitude"], 0.3, atol=0.05)              # the pulsation (first harmonic), not the difference
+
+
+def test_cli_features_of_an_aavso_download(tmp_path):
+    "An AAVSO International Database download as written: a curve per band, the Mira's period, limits and failed validations counted."
+    from vartransfer.cli.main import main
+    out = tmp_path / "aid.parquet"
+    assert main(["features", str(FIXTURES / "aavsodata_5f3c2a1b9d0e7.txt"), "-o", str(out)]) == 0
+    f = pd.read_parquet(out).set_index("band")
+    assert list(f.index) == ["V", "Vis."] and (f["id"] == "R LEO").all() and f["error"].isna().all()
+    assert f.loc["V", "n_points"] == 39 and f.loc["Vis.", "n_points"] == 43
+    np.testing.assert_allclose(f["period"], 332.0, rtol=0.03)
