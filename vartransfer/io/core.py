@@ -190,7 +190,7 @@ def _container(head:bytes)->str|None:
     return None
 
 def _container_columns(head:bytes, kind:str)->list[str]:
-    "The column names of a VOTable, IPAC or ECSV file, from its first bytes."
+    "The column names of a VOTable, IPAC, ECSV or JSON file, from its first bytes."
     text = head.decode('utf-8', errors='replace')
     if kind == 'json':   # every key, and the names of columns listed as values (MAST's info, pandas' split): the rows' columns among them
         listed = [n for block in re.findall(r'"columns"\s*:\s*\[([^\]]*)\]', text) for n in re.findall(r'"([^"\\]{1,80})"', block)]
@@ -279,9 +279,11 @@ def _json_frame(raw:bytes, source:str)->pd.DataFrame:
     if len(raw) > JSON_MAX_BYTES:
         raise LightCurveError(f"{source}: {len(raw) / 2**20:.0f} MiB of JSON, more than {JSON_MAX_BYTES >> 20} MiB "
                               "(parsing takes about ten times that in memory); ask the service for CSV or parquet")
-    try: obj = json.loads(raw.decode('utf-8-sig'))
-    except (UnicodeDecodeError, ValueError) as e: raise LightCurveError(f"{source}: not valid JSON ({e})") from None
-    rows = _json_rows(obj, source)
+    try:
+        try: obj = json.loads(raw.decode('utf-8-sig'))
+        except (UnicodeDecodeError, ValueError) as e: raise LightCurveError(f"{source}: not valid JSON ({e})") from None
+        rows = _json_rows(obj, source)
+    except RecursionError: raise LightCurveError(f"{source}: JSON nested too deeply to be a table") from None
     if len(rows) == 0: raise LightCurveError(f"{source}: no data rows")
     return rows.rename(columns=str)
 
