@@ -14,13 +14,13 @@ import pandas as pd
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_attempt, _bools, _columns, _file_id, _floats, _gather, _name, _read_text, _time_meta,
                                  register_reader)
-from .ztf import ZTF_FILTERS, _detections_frame
+from .ztf import _NAMESPACE, ZTF_FILTERS, _detections_frame, _without_namespace
 
 # %% ../../nbs/01h_io_difference.ipynb #84dcb57f
 ZTF_DISTNR_MAX = 1.4   # arcsec: a reference source farther than this from the alert is not the variable's (ZTF SDS)
 
 def _ztf_alerts_sniff(head:str)->bool:
-    h = {c.strip().lower().removeprefix('i:') for c in head.split('\n', 1)[0].split(',')}
+    h = {_NAMESPACE.sub('', c.strip().lower()) for c in head.split('\n', 1)[0].split(',')}
     return {'jd', 'fid', 'magpsf', 'sigmapsf'} <= h
 
 def _apparent_magnitudes(mag, err, magnr, sigmagnr, positive, distnr)->tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -41,10 +41,9 @@ def read_ztf_alerts(path,                  # ZTF alert photometry from Fink or L
                    )->LightCurves:
     "ZTF alert photometry from the Fink or Lasair broker as one curve per object and band, in apparent magnitudes."
     source = 'DataFrame' if isinstance(path, pd.DataFrame) else _name(path)
-    df = _detections_frame(path, source)
-    df = df.rename(columns=lambda c: c[2:] if c[:2].lower() == 'i:' else c)          # Fink's ZTF fields
+    df = _without_namespace(_detections_frame(path, source))   # Fink's 'i:' (alert fields) and 'd:' (its own, e.g. d:tag)
     cols = _columns(df, source, ['jd', 'fid', 'magpsf', 'sigmapsf'],
-                    optional=['objectId', 'object', 'magnr', 'sigmagnr', 'isdiffpos', 'distnr', 'd:tag'])
+                    optional=['objectId', 'object', 'magnr', 'sigmagnr', 'isdiffpos', 'distnr', 'tag'])
     key = cols.get('objectId', cols.get('object'))
     star_id = (None if isinstance(path, pd.DataFrame) else _file_id(path, None)) or 'star'
     oid = df[key].astype(str).str.strip().to_numpy() if key else np.full(len(df), star_id, dtype=object)
@@ -54,7 +53,7 @@ def read_ztf_alerts(path,                  # ZTF alert photometry from Fink or L
     if unknown or not np.isfinite(fid).all():
         raise LightCurveError(f"{source}: column {cols['fid']!r}: filter ids must be 1 (g), 2 (r) or 3 (i), got {unknown or 'empty'}")
     mag, err = _floats(df[cols['magpsf']], source, cols['magpsf']), _floats(df[cols['sigmapsf']], source, cols['sigmapsf'])
-    tag = df[cols['d:tag']].astype(str).str.strip().str.lower().to_numpy() if 'd:tag' in cols else None
+    tag = df[cols['tag']].astype(str).str.strip().str.lower().to_numpy() if 'tag' in cols else None
     limit = ~np.isfinite(mag) if tag is None else (tag == 'upperlim') | ((tag != 'badquality') & ~np.isfinite(mag))
     bad = np.zeros(len(df), bool) if tag is None else (tag == 'badquality')
     has_ref = {'magnr', 'sigmagnr', 'isdiffpos'} <= set(cols)
