@@ -592,7 +592,7 @@ def test_rubin_rows_as_the_science_platform_serves_them(tmp_path):
 
 # ---------------------------------------------------------------- broker JSON (Fink, Lasair, ALeRCE) through the command line
 
-def test_cli_features_of_broker_json(tmp_path):
+def test_cli_features_of_broker_json(tmp_path, capsys):
     "Fink's and Lasair's JSON as the APIs answer give apparent-magnitude curves whose periods are the stars'; a JSON of metadata is skipped."
     from vartransfer.cli.main import main
     folder = tmp_path / "brokers"
@@ -607,6 +607,8 @@ def test_cli_features_of_broker_json(tmp_path):
     np.testing.assert_allclose(f.loc[[("ZTF19aapaxiu", "zg"), ("ZTF19aapaxiu", "zr")], "period"], 0.5672, rtol=1e-3)
     np.testing.assert_allclose(f.loc[("ZTF18aaxsioa", "zr"), "period"], 0.3871, rtol=1e-3)
     np.testing.assert_allclose(f.loc[("ZTF19aapaxiu", "zg"), "amplitude"], 0.35, atol=0.03)   # the star's, not the difference's
+    err = capsys.readouterr().err                # the object without a reference source is said, not passed off as a light curve
+    assert "1 curve(s) keep difference-image magnitudes" in err and "ZTF21abcdefg (zg)" in err
 
 
 def test_cli_features_of_a_ztf_data_release_file(tmp_path):

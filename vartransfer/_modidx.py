@@ -427,6 +427,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'vartransfer.io.ztf._gaia_frame': ('io_ztf.html#_gaia_frame', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf._rubin_flux': ('io_ztf.html#_rubin_flux', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf._rubin_sniff': ('io_ztf.html#_rubin_sniff', 'vartransfer/io/ztf.py'),
+                                    'vartransfer.io.ztf._warn_difference': ('io_ztf.html#_warn_difference', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf._without_namespace': ('io_ztf.html#_without_namespace', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf._ztf_dr_sniff': ('io_ztf.html#_ztf_dr_sniff', 'vartransfer/io/ztf.py'),
                                     'vartransfer.io.ztf._ztf_stars': ('io_ztf.html#_ztf_stars', 'vartransfer/io/ztf.py'),

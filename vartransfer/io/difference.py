@@ -14,7 +14,7 @@ import pandas as pd
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_attempt, _bools, _columns, _file_id, _floats, _gather, _name, _read_text, _time_meta,
                                  register_reader)
-from .ztf import _NAMESPACE, ZTF_FILTERS, _detections_frame, _without_namespace
+from .ztf import _NAMESPACE, ZTF_FILTERS, _detections_frame, _warn_difference, _without_namespace
 
 # %% ../../nbs/01h_io_difference.ipynb #84dcb57f
 ZTF_DISTNR_MAX = 1.4   # arcsec: a reference source farther than this from the alert is not the variable's (ZTF SDS)
@@ -63,12 +63,13 @@ def read_ztf_alerts(path,                  # ZTF alert photometry from Fink or L
         distnr = _floats(df[cols['distnr']], source, cols['distnr']) if 'distnr' in cols else np.zeros(len(df))
         app, app_err, ok = _apparent_magnitudes(mag, err, _floats(df[cols['magnr']], source, cols['magnr']),
                                                 _floats(df[cols['sigmagnr']], source, cols['sigmagnr']), positive, distnr)
-    skipped, curves = {}, []
+    skipped, curves, difference = {}, [], []
     for star in dict.fromkeys(oid):
         for f in sorted(set(fid[oid == star].astype(int).tolist())):
             band, sel = ZTF_FILTERS[f], (oid == star) & (fid == f)
             detected = sel & ~limit & ~bad
             use = has_ref and apparent is not False and (bool(apparent) or bool(ok[detected].any()))
+            if not use and apparent is None: difference.append(f"{star} ({band})")
             def make(sel=sel, detected=detected, band=band, star=star, use=use):
                 keep = detected & ok if use else detected
                 m, e = (app, app_err) if use else (mag, err)
@@ -81,6 +82,7 @@ def read_ztf_alerts(path,                  # ZTF alert photometry from Fink or L
                 return lc
             lc = _attempt(make, f"{star} ({band})", errors, skipped)
             if lc is not None: curves.append(lc)
+    _warn_difference(source, difference)
     return _gather(curves, source, skipped)
 
 # %% ../../nbs/01h_io_difference.ipynb #7949988a

@@ -139,6 +139,11 @@ def _alerce_sniff(head:str)->bool:
     h = {c.strip().lower() for c in head.split('\n', 1)[0].split(',')}
     return {'mjd', 'fid', 'magpsf', 'sigmapsf'} <= h and bool({'oid', 'magpsf_corr'} & h)   # oid: absent from the API's JSON
 
+def _warn_difference(source:str, curves:list[str]):
+    "Warn that `curves` keep difference-image magnitudes: a variable star's features need its brightness."
+    if curves: warnings.warn(f"{source}: {len(curves)} curve(s) keep difference-image magnitudes (magpsf; no reference source to add "
+                             f"back), which are not the stars' brightness, e.g. {', '.join(curves[:3])}", stacklevel=3)
+
 def _detections_frame(src, source:str)->pd.DataFrame:
     "The detections as a DataFrame: given, a parquet file, a VOTable, IPAC or ECSV table, or a CSV (strings)."
     if isinstance(src, pd.DataFrame): return src.rename(columns=lambda c: str(c).strip())
@@ -175,11 +180,12 @@ def read_alerce(path,                       # ALeRCE detections: CSV, parquet, t
         flag = _bools(df[cols['corrected']], source, cols['corrected']) if 'corrected' in cols else np.isfinite(mc)
         ok_corr = flag & np.isfinite(mc)
     low_rb = (_floats(df[cols['rb']], source, cols['rb']) < min_rb) if (min_rb is not None and 'rb' in cols) else np.zeros(len(df), bool)
-    skipped, curves = {}, []
+    skipped, curves, difference = {}, [], []
     for star in dict.fromkeys(oid):
         for f in sorted(set(fid[oid == star].astype(int).tolist())):
             band, sel = ALERCE_BANDS[f], (oid == star) & (fid == f)
             use = has_corr and corrected is not False and (corrected or ok_corr[sel].any())
+            if not use and corrected is None: difference.append(f"{star} ({band})")
             def make(sel=sel, band=band, star=star, use=use):
                 m, e = (mc, ec) if use else (mag, err)
                 unreliable = (e >= 100) & use
@@ -194,6 +200,7 @@ def read_alerce(path,                       # ALeRCE detections: CSV, parquet, t
                 return lc
             lc = _attempt(make, f"{star} ({band})", errors, skipped)
             if lc is not None: curves.append(lc)
+    _warn_difference(source, difference)
     return _gather(curves, source, skipped)
 
 # %% ../../nbs/01d_io_ztf.ipynb #dfa450d1
