@@ -27,7 +27,7 @@ import json
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -160,6 +160,18 @@ def versus_best_member(df:pd.DataFrame, candidates:list[str])->pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def run_splits(run, jobs:list, n_jobs:int, initargs:tuple, init=None):
+    "(job, result) of each job as it completes: in `n_jobs` spawned workers set up by `init` (default `_init`), or here."
+    init = _init if init is None else init
+    if n_jobs > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn'), initializer=init, initargs=initargs) as pool:
+            futures = {pool.submit(run, j): j for j in jobs}
+            for fut in as_completed(futures): yield futures[fut], fut.result()
+    else:
+        init(*initargs)
+        for j in jobs: yield j, run(j)
+
+
 def parse_seeds(s:str)->list[int]:
     out = []
     for part in s.split(','):
@@ -240,18 +252,9 @@ def main(argv=None):
         path.write_text(json.dumps(r, indent=1, default=float))
         r['_tables'] = (summary, vs_forest, vs_recipe, wrong, vs_best)
         return r
-    if args.n_jobs > 1 and len(jobs) > 1:
-        from concurrent.futures import as_completed
-        with ProcessPoolExecutor(args.n_jobs, mp_context=get_context('spawn'), initializer=_init, initargs=(args.cache, args.quick)) as pool:
-            futures = {pool.submit(run_split, j): j for j in jobs}
-            for fut in as_completed(futures):
-                results.append(fut.result()); save(False)
-                print(f"done {futures[fut]} ({len(results) - n_resumed}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
-    else:
-        _init(args.cache, args.quick)
-        for j in jobs:
-            results.append(run_split(j)); save(False)
-            print(f"done {j} ({len(results) - n_resumed}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
+    for j, r in run_splits(run_split, jobs, args.n_jobs, (args.cache, args.quick)):
+        results.append(r); save(False)
+        print(f"done {j} ({len(results) - n_resumed}/{len(jobs)}, {time.time() - t0:.0f} s)", flush=True)
     save(True)
     print(f"{len(jobs)} splits, {time.time() - t0:.0f} s; written {out}\n")
     pd.set_option('display.width', 200)

@@ -16,15 +16,13 @@ import shlex
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transfer import _STATE, FIT, _data, _init, parse_seeds  # noqa: E402  (the workers load the sources as the transfer benchmark does)
+from transfer import _STATE, FIT, _data, parse_seeds, run_splits  # noqa: E402  (the workers load the sources as the transfer benchmark does)
 from transfer_targets import CACHE, load_target  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1]/'benchmarks'/'results'
@@ -85,12 +83,7 @@ def main(argv=None):
     jobs = [(target, f, s) for s in seeds for f in fractions]
     command = shlex.join(['python', 'benchmarks/transfer_ceiling.py', *(sys.argv[1:] if argv is None else map(str, argv))])
     t0, rows = time.time(), []
-    if args.n_jobs > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(args.n_jobs, mp_context=get_context('spawn'), initializer=_init, initargs=(args.cache, args.quick)) as pool:
-            for fut in as_completed([pool.submit(run_split, j) for j in jobs]): rows += fut.result()
-    else:
-        _init(args.cache, args.quick)
-        for j in jobs: rows += run_split(j)
+    for _, r in run_splits(run_split, jobs, args.n_jobs, (args.cache, args.quick)): rows += r
     df = pd.DataFrame(rows).sort_values(['fraction', 'seed', 'member'])
     g = df.groupby(['fraction', 'member'])['mcc']
     curve = pd.DataFrame({'mean': g.mean(), 'se': g.std(ddof=1) / np.sqrt(g.count()), 'splits': g.count()}).reset_index()

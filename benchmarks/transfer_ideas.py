@@ -28,15 +28,13 @@ import shlex
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transfer import _STATE, FIT, _init, parse_seeds  # noqa: E402  (the workers load the sources as the transfer benchmark does)
+from transfer import _STATE, FIT, parse_seeds, run_splits  # noqa: E402  (the workers load the sources as the transfer benchmark does)
 from transfer_targets import CACHE, TARGETS, load_target  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1]/'benchmarks'/'results'
@@ -162,15 +160,9 @@ def main(argv=None):
     jobs = [(t, f, s) for s in seeds for f in fractions for t in targets]
     command = shlex.join(['python', 'benchmarks/transfer_ideas.py', *(sys.argv[1:] if argv is None else map(str, argv))])
     t0, results = time.time(), []
-    if args.n_jobs > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(args.n_jobs, mp_context=get_context('spawn'), initializer=_init, initargs=(args.cache, args.quick)) as pool:
-            futures = {pool.submit(run_split, j): j for j in jobs}
-            for fut in as_completed(futures):
-                results.append(fut.result())
-                print(f'done {futures[fut]} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)', flush=True)
-    else:
-        _init(args.cache, args.quick)
-        for j in jobs: results.append(run_split(j))
+    for j, r in run_splits(run_split, jobs, args.n_jobs, (args.cache, args.quick)):
+        results.append(r)
+        print(f'done {j} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)', flush=True)
     df = pd.DataFrame([r for res in results for r in res['rows']]).sort_values(['target', 'fraction', 'seed', 'method'])
     diff, allsplits = paired(df)
     overall = diff.groupby(['fraction', 'idea'])['diff_mean'].agg(['mean', 'min', 'max']).reset_index()

@@ -29,15 +29,13 @@ import shlex
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transfer import FIT, parse_seeds  # noqa: E402
+from transfer import FIT, parse_seeds, run_splits  # noqa: E402
 from transfer_targets import CACHE, TARGETS, load_target, load_target_lightcurves  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1]/'benchmarks'/'results'
@@ -187,18 +185,9 @@ def main(argv=None):
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=1, default=lambda v: repr(v) if isinstance(v, slice) else float(v)))
         return {**out, '_tables': (df, diff, overall)}
-    if args.n_jobs > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(args.n_jobs, mp_context=get_context('spawn'), initializer=_init,
-                                 initargs=(args.cache, args.quick, options)) as pool:
-            futures = {pool.submit(run_split, j): j for j in jobs}
-            for fut in as_completed(futures):
-                results.append(fut.result()); write(False)
-                print(f'done {futures[fut][:3]} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)', flush=True)
-    else:
-        _init(args.cache, args.quick, options)
-        for j in jobs:
-            results.append(run_split(j)); write(False)
-            print(f'done {j[:3]} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)', flush=True)
+    for j, r in run_splits(run_split, jobs, args.n_jobs, (args.cache, args.quick, options), init=_init):
+        results.append(r); write(False)
+        print(f'done {j[:3]} ({len(results)}/{len(jobs)}, {time.time() - t0:.0f} s)', flush=True)
     out = write(True)
     df, diff, overall = out.pop('_tables')
     pd.set_option('display.width', 200)
