@@ -8,7 +8,8 @@ format descriptions named there (synthetic values, real layouts):
   service's default VOTable and as an IPAC table (make_fixtures_io.py), Hipparcos Epoch Photometry Annex
   (ESA SP-1200 Vol. 1 sect. 2.5), MACHO photometry dump READ_ME (macho.nci.org.au), Catalina CSDR2 CSV, ATLAS
   forced photometry (fallingstar-data.com/forcedphot/resultdesc), TESS and Kepler SPOC light-curve FITS (TESS SDPDD,
-  Kepler Archive Manual), Rubin DP1 ForcedSource joined with Visit and an APDB DiaSource table (sdm_schemas).
+  Kepler Archive Manual), Rubin DP1 ForcedSource joined with Visit and an APDB DiaSource table (sdm_schemas),
+  ANTARES loci (antares-client `Locus.lightcurve`, the API's JSON:API answer).
 """
 import io
 import re
@@ -609,6 +610,25 @@ def test_cli_features_of_broker_json(tmp_path, capsys):
     np.testing.assert_allclose(f.loc[("ZTF19aapaxiu", "zg"), "amplitude"], 0.35, atol=0.03)   # the star's, not the difference's
     err = capsys.readouterr().err                # the object without a reference source is said, not passed off as a light curve
     assert "1 curve(s) keep difference-image magnitudes" in err and "ZTF21abcdefg (zg)" in err
+
+
+def test_cli_features_of_antares_loci(tmp_path, capsys):
+    "A saved ANTARES `Locus.lightcurve` and the API's JSON of loci give the stars' periods in apparent magnitudes; the locus without reference magnitudes is said."
+    from vartransfer.cli.main import main
+    folder = tmp_path / "antares"
+    folder.mkdir()
+    for n in ("antares_ANT2020ab3cdef.csv", "antares_loci.json"): (folder / n).write_bytes((FIXTURES / n).read_bytes())
+    out = tmp_path / "f.parquet"
+    assert main(["features", str(folder), "-o", str(out)]) == 0
+    f = pd.read_parquet(out).set_index(["id", "band"])
+    assert sorted(f.index) == [("ANT2019xk2pq7a", "zr"), ("ANT2021bb7mn3c", "zg"), ("antares_ANT2020ab3cdef", "zg"),
+                               ("antares_ANT2020ab3cdef", "zr")]
+    assert f["error"].isna().all() and (f["n_points"] == 24).all()                 # 3 upper limits per curve dropped
+    np.testing.assert_allclose(f.loc[[("antares_ANT2020ab3cdef", "zg"), ("antares_ANT2020ab3cdef", "zr")], "period"], 0.4712, rtol=1e-3)
+    np.testing.assert_allclose(f.loc[("ANT2019xk2pq7a", "zr"), "period"], 0.2861, rtol=1e-3)
+    np.testing.assert_allclose(f.loc[("antares_ANT2020ab3cdef", "zg"), "amplitude"], 0.35, atol=0.03)   # the star's, not the difference's
+    err = capsys.readouterr().err
+    assert "1 curve(s) keep difference-image magnitudes" in err and "ANT2021bb7mn3c (zg)" in err
 
 
 def test_cli_features_of_a_ztf_data_release_file(tmp_path):

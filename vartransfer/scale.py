@@ -48,6 +48,7 @@ def _items(part)->list:
     if isinstance(part, (str, Path)) and str(part).endswith('.parquet'): part = LightCurves.read_parquet(part)
     if isinstance(part, LightCurve): return [part]
     if isinstance(part, pd.DataFrame): raise TypeError("a DataFrame partition is a feature table: use predict_dask")
+    if isinstance(part, LightCurves) and getattr(part, 'skipped', None): return [part]   # its skipped curves become failure rows
     return list(part)
 
 def _as_partitions(curves, partition_size:int)->list:
@@ -121,8 +122,8 @@ def run_partition(part,                  # a partition (see `_items`), or a feat
         import torch
         torch.set_num_threads(1)   # one core per worker thread: no oversubscription
         table = model.predict(table)
-    if carry and not isinstance(part, pd.DataFrame) and all(isinstance(lc, LightCurve) for lc in items):
-        meta = part.meta if isinstance(part, LightCurves) else pd.DataFrame([{'id': str(lc.id), 'band': lc.band or '', **lc.meta} for lc in items]).set_index(['id', 'band'])
+    if carry and not isinstance(part, pd.DataFrame) and (isinstance(part, LightCurves) or all(isinstance(lc, LightCurve) for lc in items)):
+        meta = pd.concat([part.meta, getattr(part, 'skipped_meta', None)]) if isinstance(part, LightCurves) else pd.DataFrame([{'id': str(lc.id), 'band': lc.band or '', **lc.meta} for lc in items]).set_index(['id', 'band'])
         keys = pd.MultiIndex.from_arrays([table.index.astype(str), table['band'].astype(str)])
         for c in carry: table[c] = meta[c].reindex(keys).to_numpy()
     final = part_path(output, index)

@@ -273,16 +273,20 @@ def _json_rows(obj, source:str)->pd.DataFrame:
 
 JSON_MAX_BYTES = 1 << 28   # 256 MiB: parsed JSON takes ~10x its size in memory; larger answers belong in CSV or parquet
 
-def _json_frame(raw:bytes, source:str)->pd.DataFrame:
-    "A JSON file's rows as a DataFrame (`_json_rows`); a clear error when it is not JSON, holds no rows or is too large."
+def _json_load(raw:bytes, source:str):
+    "A JSON file's value; a clear error when it is not JSON, too large or nested too deeply."
     import json
     if len(raw) > JSON_MAX_BYTES:
         raise LightCurveError(f"{source}: {len(raw) / 2**20:.0f} MiB of JSON, more than {JSON_MAX_BYTES >> 20} MiB "
                               "(parsing takes about ten times that in memory); ask the service for CSV or parquet")
-    try:
-        try: obj = json.loads(raw.decode('utf-8-sig'))
-        except (UnicodeDecodeError, ValueError) as e: raise LightCurveError(f"{source}: not valid JSON ({e})") from None
-        rows = _json_rows(obj, source)
+    try: return json.loads(raw.decode('utf-8-sig'))
+    except (UnicodeDecodeError, ValueError) as e: raise LightCurveError(f"{source}: not valid JSON ({e})") from None
+    except RecursionError: raise LightCurveError(f"{source}: JSON nested too deeply to be a table") from None
+
+def _json_frame(raw:bytes, source:str)->pd.DataFrame:
+    "A JSON file's rows as a DataFrame (`_json_rows`); a clear error when it is not JSON, holds no rows or is too large."
+    obj = _json_load(raw, source)
+    try: rows = _json_rows(obj, source)
     except RecursionError: raise LightCurveError(f"{source}: JSON nested too deeply to be a table") from None
     if len(rows) == 0: raise LightCurveError(f"{source}: no data rows")
     return rows.rename(columns=str)

@@ -21,7 +21,7 @@ from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
 from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _read_bytes, _TIME_NAMES, NotALightCurve, READERS,
                                  register_reader)
 from . import asas, difference, photometry, space, tables, ztf   # noqa: F401 (they register their readers)
-from .difference import _ztf_alerts_sniff
+from .difference import _antares_sniff, _ztf_alerts_sniff
 from .ztf import _alerce_sniff, _rubin_sniff, _ztf_dr_sniff
 
 # %% ../../nbs/01f_io_read.ipynb #34d1e414
@@ -58,6 +58,7 @@ def _parquet_format(path:Path)->str:
     import pyarrow.parquet as pq
     try: names = [n.lower() for n in pq.read_schema(path).names]
     except Exception as e: raise LightCurveError(f"{path}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
+    if _antares_sniff(','.join(names)): return 'antares'
     if _alerce_sniff(','.join(names)): return 'alerce'
     if _rubin_sniff(','.join(names)): return 'rubin'
     if _ztf_alerts_sniff(','.join(names)): return 'ztf_alerts'
@@ -107,6 +108,7 @@ def guess_format(path)->str:
         raise NotALightCurve(f"{path}: cannot tell the light-curve format: binary file of unknown kind, not a light curve")
     text = head.decode('utf-8', errors='replace')
     kind = _container(head)
+    if kind == 'json' and _antares_sniff(text): return 'antares'   # a locus of the ANTARES API: its rows are CSV text
     if kind: return _container_format(_container_columns(head, kind), kind, path)
     for fmt, info in sorted(_FORMATS.items(), key=lambda kv: kv[0] in _GENERIC):   # survey layouts first
         if info['filenames'] and not re.match(info['filenames'], name): continue
@@ -138,7 +140,7 @@ def read_lightcurve(path,                        # light-curve file (any registe
     options = {**columns, **{k: v for k, v in dict(band=band, id=id, time_format=time_format, flux=flux).items() if v is not None}}
     if format is None:
         head = ','.join(map(str, path.columns)) if frame else ''
-        fmt = ('alerce' if _alerce_sniff(head) else 'rubin' if _rubin_sniff(head) else 'ztf_alerts' if _ztf_alerts_sniff(head)
+        fmt = ('antares' if _antares_sniff(head) else 'alerce' if _alerce_sniff(head) else 'rubin' if _rubin_sniff(head) else 'ztf_alerts' if _ztf_alerts_sniff(head)
                else 'table') if frame else guess_format(path)
         if columns and fmt == 'tess_kepler': fmt = 'fits'                   # columns named in a mission file: the generic FITS reader
         if (columns and fmt != 'fits') or (fmt == 'text' and (id is not None or band is not None)): fmt = 'table'   # the generic table reader
