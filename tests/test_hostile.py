@@ -328,3 +328,19 @@ def test_damaged_survey_files_fail_in_one_line(tmp_path):
             except (LightCurveError, ValueError) as e: assert "\n" not in str(e).strip(), (damaged.name, str(e))
             seen += 1
     assert seen == 6 * len([p for p in fixtures.glob("*.*") if p.suffix != ".py"])
+
+
+def test_decompression_bomb_is_a_failure_row_and_memory_stays_bounded(tmp_path, monkeypatch):
+    "Gzip data that unpack past the read limit (lowered here to 1 MiB) become a failure row at the limit; the other file is read."
+    import vartransfer.io.core as core
+    monkeypatch.setattr(core, "READ_MAX_BYTES", 1 << 20)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bomb.csv.gz").write_bytes(gzip.compress(b"1,2,3\n" * (1 << 20)))   # 6 MiB unpacked from a few kB
+    (folder / "star.dat").write_bytes((Path(__file__).resolve().parent / "fixtures" / "OGLE-LMC-CEP-0001.dat").read_bytes())
+    code, out, err = run("features", folder, "-o", tmp_path / "f.csv", "--jobs", "1", "-q")
+    assert code == 0, err
+    f = pd.read_csv(tmp_path / "f.csv").set_index("id")
+    assert len(f) == 2 and pd.isna(f.loc["star", "error"]), f
+    bomb = f.drop(index="star")["error"].iloc[0]
+    assert "bomb.csv.gz: larger than the 1 MiB one file may take in memory" in bomb and "\n" not in bomb

@@ -612,6 +612,40 @@ def test_cli_features_of_broker_json(tmp_path, capsys):
     assert "1 curve(s) keep difference-image magnitudes" in err and "ZTF21abcdefg (zg)" in err
 
 
+def test_cli_features_of_ogle_ews_events(tmp_path):
+    "OGLE EWS photometry as served (<event>/phot.dat: HJD, I, err, seeing, sky) is read as OGLE, each star named by its event folder."
+    from vartransfer.cli.main import main
+    rng = np.random.default_rng(5)
+    for event, period in (("blg-0007", 0.513), ("blg-1234", 3.87)):
+        hjd = np.sort(rng.uniform(2_458_550, 2_458_800, 150))
+        rows = [f"{t:.5f} {16.5 + 0.25 * np.sin(2 * np.pi * t / period) + rng.normal(0, 0.01):.3f} 0.010 {rng.uniform(4, 7):.2f} "
+                f"{rng.uniform(900, 1500):.1f}" for t in hjd]
+        (tmp_path / "ews" / event).mkdir(parents=True)
+        (tmp_path / "ews" / event / "phot.dat").write_text("\n".join(rows) + "\n")
+    assert guess_format(tmp_path / "ews" / "blg-0007" / "phot.dat") == "ogle"
+    out = tmp_path / "f.csv"
+    assert main(["features", str(tmp_path / "ews"), "-o", str(out), "-q"]) == 0
+    f = pd.read_csv(out).set_index("id")
+    assert sorted(f.index) == ["blg-0007", "blg-1234"] and f["error"].isna().all() and (f["band"] == "I").all()
+    np.testing.assert_allclose(f.loc[["blg-0007", "blg-1234"], "period"], [0.513, 3.87], rtol=0.01)
+
+def test_cli_features_of_wise_tables(tmp_path, capsys):
+    "IRSA's NEOWISE-R single-exposure IPAC table and AllWISE multiepoch CSV: W1/W2 (W3, W4) curves; the RR Lyrae period; a band never detected is a row."
+    from vartransfer.cli.main import main
+    folder = tmp_path / "wise"
+    folder.mkdir()
+    for n in ("neowise_single_exposure.tbl", "allwise_mep.csv"): (folder / n).write_bytes((FIXTURES / n).read_bytes())
+    assert guess_format(folder / "neowise_single_exposure.tbl") == "wise" and guess_format(folder / "allwise_mep.csv") == "wise"
+    out = tmp_path / "f.csv"
+    assert main(["features", str(folder), "-o", str(out)]) == 0
+    f = pd.read_csv(out, dtype={"id": str}).set_index(["id", "band"])
+    assert len(f) == 10 and f["error"].notna().sum() == 1
+    assert "1 (W4): no detection, 26 upper limit(s)" in f.loc[("1", "W4"), "error"]
+    np.testing.assert_allclose(f.loc[[("neowise_single_exposure", "W1"), ("neowise_single_exposure", "W2")], "period"], 0.5437, rtol=1e-3)
+    np.testing.assert_allclose(f.loc[("neowise_single_exposure", "W1"), "amplitude"], 0.15, atol=0.02)
+    assert f.loc[("neowise_single_exposure", "W1"), "n_points"] == 189       # 20 of the 209 exposures dropped for poor frames or artifacts
+    assert "1 x no detection" in capsys.readouterr().err
+
 def test_cli_features_of_antares_loci(tmp_path, capsys):
     "A saved ANTARES `Locus.lightcurve` and the API's JSON of loci give the stars' periods in apparent magnitudes; the locus without reference magnitudes is said."
     from vartransfer.cli.main import main

@@ -9,6 +9,7 @@ __all__ = ['EROS2_SENTINEL', 'EROS1_CLAMP', 'read_ogle', 'read_eros2', 'read_ero
 import csv
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,14 +19,15 @@ from .core import (_attempt, _columns, _file_id, _floats, _gather, _MISSING, _na
                                  _read_text, _time_meta, register_reader)
 
 # %% ../../nbs/01b_io_photometry.ipynb #240cc20b
-_OGLE_NAME = r'^OGLE-[A-Z0-9]+-[A-Z0-9]+-\d+\.dat(\.gz)?$'
-_THREE_NUMBERS = re.compile(r'^\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?(\s+[-+]?\d+(\.\d*)?([eE][-+]?\d+)?){2}\s*$')
+_OGLE_NAME = r'^(OGLE-[A-Z0-9]+-[A-Z0-9]+-\d+\.dat|phot\.dat)(\.gz)?$'   # OCVS star files; EWS event photometry
+_NUMBER = r'[-+]?\d+(\.\d*)?([eE][-+]?\d+)?'
+_OGLE_ROW = re.compile(rf'^\s*{_NUMBER}((\s+{_NUMBER}){{2}}|(\s+{_NUMBER}){{4}})\s*$')   # HJD mag err [seeing sky]
 
 def _ogle_sniff(head:str)->bool:
-    "Three whitespace-separated numbers per line, times HJD-2450000 or full HJD."
+    "Three (OCVS) or five (EWS) whitespace-separated numbers per line, times HJD-2450000 or full HJD."
     lines = [l for l in head.splitlines()[:20] if l.strip()]
     if len(lines) > 1: lines = lines[:-1]                     # the head may end mid-line
-    if not lines or not all(_THREE_NUMBERS.match(l) for l in lines): return False
+    if not lines or not all(_OGLE_ROW.match(l) for l in lines): return False
     t = float(lines[0].split()[0])
     return 0 < t < 12_000 or 2_450_000 < t < 2_470_000
 
@@ -36,17 +38,21 @@ def _ogle_band(src)->str:
 
 @register_reader('ogle', extensions=('.dat',), sniff=_ogle_sniff, filenames=_OGLE_NAME)
 def read_ogle(path,                 # OGLE photometry file (path or open file)
-              id:str|None=None,     # star id; default: the file name without extension
+              id:str|None=None,     # star id; default: the file name without extension (EWS `phot.dat`: its folder's)
               band:str|None=None,   # OGLE band of the file, 'I' or 'V'; default: the folder's (phot/V/), else 'I'
               **kwargs,             # passed to `LightCurve`, e.g. min_points
              )->LightCurve:
-    "An OGLE-III/IV photometry file (HJD-2450000 or HJD, mag, err) as a `LightCurve`."
+    "An OGLE-III/IV photometry file (HJD-2450000 or HJD, mag, err; EWS: also seeing, sky) as a `LightCurve`."
     source = _name(path)
-    a = _numeric_table(_read_text(path, source), source, ('HJD', 'mag', 'err'))
+    text = _read_text(path, source)
+    first = next((l.split() for l in text.splitlines() if l.strip() and not l.lstrip().startswith('#')), [])
+    a = _numeric_table(text, source, ('HJD', 'mag', 'err', 'seeing', 'sky') if len(first) == 5 else ('HJD', 'mag', 'err'))
     full = np.nanmedian(a[:, 0]) > 2_000_000
     shift, fmt = (-TIME_OFFSET, 'HJD') if full else (50_000., 'HJD-2450000')
     kwargs.setdefault('sentinel', 99.)
-    return LightCurve(a[:, 0] + shift, a[:, 1], a[:, 2], id=_file_id(path, id), band=band or _ogle_band(path), survey='OGLE',
+    star = _file_id(path, id)
+    if id is None and star == 'phot' and isinstance(path, (str, Path)) and Path(path).parent.name: star = Path(path).parent.name
+    return LightCurve(a[:, 0] + shift, a[:, 1], a[:, 2], id=star, band=band or _ogle_band(path), survey='OGLE',
                       meta=_time_meta('HJD', shift, fmt), source=source, **kwargs)
 
 # %% ../../nbs/01b_io_photometry.ipynb #33a1e138

@@ -18,9 +18,9 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
-from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _read_bytes, _TIME_NAMES, NotALightCurve, READERS,
+from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _open, _read_bytes, _read_capped, _TIME_NAMES, NotALightCurve, READERS,
                                  register_reader)
-from . import asas, difference, photometry, space, tables, ztf   # noqa: F401 (they register their readers)
+from . import asas, difference, photometry, space, tables, wise, ztf   # noqa: F401 (they register their readers)
 from .difference import _antares_sniff, _ztf_alerts_sniff
 from .ztf import _alerce_sniff, _rubin_sniff, _ztf_dr_sniff
 
@@ -73,7 +73,7 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
-_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1')   # survey layouts that also come as VOTable, IPAC, ECSV or JSON
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise')   # survey layouts that also come as VOTable, IPAC, ECSV or JSON
 
 def _container_format(columns:list[str], kind:str='votable', path='')->str:
     "The survey layout a VOTable, IPAC, ECSV or JSON table's columns match, else the generic 'table' (JSON: if it has a time)."
@@ -173,17 +173,27 @@ def read_lightcurve(path,                        # light-curve file (any registe
     return out
 
 # %% ../../nbs/01f_io_read.ipynb #848baf80
-def _archive_members(path, source:str)->list[tuple[str, bytes]]:
-    "(name, bytes) of the regular files of a tar (maybe gzipped) or zip archive."
-    raw = _read_bytes(path, source)
-    try:
-        if raw[:4] == b'PK\x03\x04':
-            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-                return [(i.filename, zf.read(i)) for i in zf.infolist() if not i.is_dir()]
-        with tarfile.open(fileobj=io.BytesIO(raw), mode='r:') as tf:
-            return [(m.name, tf.extractfile(m).read()) for m in tf if m.isfile()]
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
-        raise LightCurveError(f"{source}: truncated or corrupt archive ({type(e).__name__}: {_one_line(e)})") from None
+def _member(f, name:str, size:int, source:str)->bytes|LightCurveError:
+    "One archive member's bytes, or the error saying it is past `READ_MAX_BYTES`."
+    try: return _read_capped(f, f"{source}:{name}", size)
+    except LightCurveError as e: return e
+
+def _archive_members(path, source:str):
+    "(name, bytes) of each regular file of a tar (gzip, bzip2, xz) or zip archive, read one at a time (bounded memory)."
+    fh = _open(path) if isinstance(path, (str, Path)) else io.BytesIO(_read_bytes(path, source))
+    with fh:
+        magic = fh.read(4); fh.seek(0)
+        try:
+            if magic == b'PK\x03\x04':
+                with zipfile.ZipFile(fh) as zf:
+                    for i in (i for i in zf.infolist() if not i.is_dir()):
+                        with zf.open(i) as m: yield i.filename, _member(m, i.filename, i.file_size, source)
+            else:
+                with tarfile.open(fileobj=fh, mode='r|*') as tf:       # a stream: one member in memory at a time
+                    for m in (m for m in tf if m.isfile()):
+                        yield m.name, _member(tf.extractfile(m), m.name, m.size, source)
+        except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
+            raise LightCurveError(f"{source}: truncated or corrupt archive ({type(e).__name__}: {_one_line(e)})") from None
 
 @register_reader('archive', extensions=('.tar', '.tar.gz', '.tgz', '.zip'))
 def read_archive(path,               # tar, tar.gz/tgz or zip archive of light-curve files of any format
@@ -200,6 +210,9 @@ def read_archive(path,               # tar, tar.gz/tgz or zip archive of light-c
             where = f"{source}:{name}"
             if not base or base.startswith('.') or '__MACOSX' in name:
                 skipped[name] = "hidden file, not a light curve"; continue
+            if isinstance(data, LightCurveError):                       # a member too large to read
+                if errors == 'raise': raise data
+                skipped[name] = str(data); continue
             parent = PurePosixPath(name.replace('\\', '/')).parent.name          # kept: some layouts name the band by folder
             f = Path(folder)/str(k)/(parent if parent not in ('', '.', '..') else '_')/base
             f.parent.mkdir(parents=True); f.write_bytes(data)
