@@ -35,6 +35,34 @@ def _apparent_magnitudes(mag, err, magnr, sigmagnr, positive, distnr)->tuple[np.
         e = np.where(ok, np.hypot(f_ref * sigmagnr, f_diff * err) / np.where(ok, total, 1.), np.nan)
     return m, e, ok
 
+def _alert_curves(source:str, ids, bands, t,  # per row: object id, band, time
+                  raw:tuple,                    # (magnitudes, errors) as the broker gives them (difference magnitudes)
+                  fixed:tuple|None,             # (magnitudes, errors, where they exist) of the star's brightness; None: none
+                  apparent:bool|None,           # True: the fixed ones only; False: the raw ones; None: fixed where a curve has any
+                  dropped:dict,                 # report key -> rows dropped and counted (upper limits, bad quality)
+                  survey, meta:dict, raw_name:str, errors:str, kwargs:dict)->LightCurves:
+    "One curve per object and band of alert photometry; curves left with difference magnitudes named in one warning."
+    gone = np.logical_or.reduce([np.zeros(len(t), bool), *dropped.values()])
+    skipped, curves, difference = {}, [], []
+    for star in dict.fromkeys(ids):
+        for b in sorted(set(bands[ids == star])):
+            sel = (ids == star) & (bands == b)
+            detected = sel & ~gone
+            use = fixed is not None and apparent is not False and (bool(apparent) or bool(fixed[2][detected].any()))
+            if not use and apparent is None: difference.append(f"{star} ({b})")
+            def make(sel=sel, detected=detected, b=b, star=star, use=use):
+                keep = detected & fixed[2] if use else detected
+                m, e = fixed[:2] if use else raw
+                lc = LightCurve(t[keep], m[keep], e[keep], id=star, band=b, survey=survey[sel][0],
+                                meta={**meta, 'magnitudes': 'apparent' if use else raw_name}, source=f"{source}: {star} ({b})", **kwargs)
+                for key, rows in dropped.items(): lc.report[key] += int((sel & rows).sum())
+                if use: lc.report['uncorrected_dropped'] += int((detected & ~fixed[2]).sum())
+                return lc
+            lc = _attempt(make, f"{star} ({b})", errors, skipped)
+            if lc is not None: curves.append(lc)
+    _warn_difference(source, difference)
+    return _gather(curves, source, skipped)
+
 @register_reader('ztf_alerts', extensions=('.json', '.csv', '.parquet'), sniff=_ztf_alerts_sniff)
 def read_ztf_alerts(path,                  # ZTF alert photometry from Fink or Lasair: JSON, CSV, parquet, or a DataFrame
                     apparent:bool|None=None,  # True: apparent magnitudes only; False: magpsf; None: apparent where a curve has them
@@ -65,27 +93,10 @@ def read_ztf_alerts(path,                  # ZTF alert photometry from Fink or L
         distnr = _floats(df[cols['distnr']], source, cols['distnr']) if 'distnr' in cols else np.zeros(len(df))
         app, app_err, ok = _apparent_magnitudes(mag, err, _floats(df[cols['magnr']], source, cols['magnr']),
                                                 _floats(df[cols['sigmagnr']], source, cols['sigmagnr']), positive, distnr)
-    skipped, curves, difference = {}, [], []
-    for star in dict.fromkeys(oid):
-        for f in sorted(set(fid[oid == star].astype(int).tolist())):
-            band, sel = ZTF_FILTERS[f], (oid == star) & (fid == f)
-            detected = sel & ~limit & ~bad
-            use = has_ref and apparent is not False and (bool(apparent) or bool(ok[detected].any()))
-            if not use and apparent is None: difference.append(f"{star} ({band})")
-            def make(sel=sel, detected=detected, band=band, star=star, use=use):
-                keep = detected & ok if use else detected
-                m, e = (app, app_err) if use else (mag, err)
-                meta = dict(_time_meta('JD', -TIME_OFFSET, 'JD'), magnitudes='apparent' if use else 'magpsf')
-                lc = LightCurve(t[keep], m[keep], e[keep], id=star, band=band, survey='ZTF (alerts)', meta=meta,
-                                source=f"{source}: {star} ({band})", **kwargs)
-                lc.report['upper_limits_dropped'] += int((sel & limit).sum())
-                lc.report['bad_quality_dropped'] += int((sel & bad).sum())
-                if use: lc.report['uncorrected_dropped'] += int((detected & ~ok).sum())
-                return lc
-            lc = _attempt(make, f"{star} ({band})", errors, skipped)
-            if lc is not None: curves.append(lc)
-    _warn_difference(source, difference)
-    return _gather(curves, source, skipped)
+    bands = np.array([ZTF_FILTERS[int(f)] for f in fid], dtype=object)
+    return _alert_curves(source, oid, bands, t, (mag, err), (app, app_err, ok) if has_ref else None, apparent,
+                         dict(upper_limits_dropped=limit, bad_quality_dropped=bad), np.full(len(df), 'ZTF (alerts)', dtype=object),
+                         _time_meta('JD', -TIME_OFFSET, 'JD'), 'magpsf', errors, kwargs)
 
 # %% ../../nbs/01h_io_difference.ipynb #77545d2d
 ANTARES_SURVEYS = {1: 'ZTF', 2: 'ZTF', 4: 'Rubin'}   # ant_survey codes: ZTF detection, ZTF upper limit, Rubin (LSST)
@@ -140,26 +151,9 @@ def read_antares(path,                     # ANTARES light curves: a saved `Locu
     app, app_err = ((_floats(df[cols[c]], source, cols[c]) for c in ('ant_mag_corrected', 'ant_magerr_corrected')) if has_app
                     else (np.full(len(df), np.nan),) * 2)
     ok = np.isfinite(app) & np.isfinite(app_err)
-    skipped, curves, difference = {}, [], []
-    for star in dict.fromkeys(lid):
-        for b in dict.fromkeys(band[lid == star]):
-            sel = (lid == star) & (band == b)
-            detected = sel & ~limit
-            use = has_app and apparent is not False and (bool(apparent) or bool(ok[detected].any()))
-            if not use and apparent is None: difference.append(f"{star} ({b})")
-            def make(sel=sel, detected=detected, b=b, star=star, use=use):
-                keep = detected & ok if use else detected
-                m, e = (app, app_err) if use else (mag, err)
-                meta = dict(_time_meta('JD', 0.5, 'MJD'), magnitudes='apparent' if use else 'ant_mag', broker='ANTARES')
-                lc = LightCurve(t[keep], m[keep], e[keep], id=star, band=b, survey=f"{survey[sel][0]} (ANTARES)", meta=meta,
-                                source=f"{source}: {star} ({b})", **kwargs)
-                lc.report['upper_limits_dropped'] += int((sel & limit).sum())
-                if use: lc.report['uncorrected_dropped'] += int((detected & ~ok).sum())
-                return lc
-            lc = _attempt(make, f"{star} ({b})", errors, skipped)
-            if lc is not None: curves.append(lc)
-    _warn_difference(source, difference)
-    return _gather(curves, source, skipped)
+    return _alert_curves(source, lid, band, t, (mag, err), (app, app_err, ok) if has_app else None, apparent,
+                         dict(upper_limits_dropped=limit), np.array([f"{s} (ANTARES)" for s in survey], dtype=object),
+                         dict(_time_meta('JD', 0.5, 'MJD'), broker='ANTARES'), 'ant_mag', errors, kwargs)
 
 # %% ../../nbs/01h_io_difference.ipynb #7949988a
 ZFPS_FILTERS = {'ZTF_g': 'zg', 'ZTF_r': 'zr', 'ZTF_i': 'zi'}   # ZFPS filter string -> band

@@ -92,8 +92,9 @@ def _read_fits(raw:bytes, source:str)->tuple:
                 head.update({k: v for k, v in hdu.header.items() if isinstance(v, (str, int, float))})
                 data = {c.upper(): _column(hdu.data[c]) for c in hdu.columns.names
                         if np.dtype(hdu.data[c].dtype).kind in 'fiubSU' and hdu.data[c].ndim == 1}
-        except (LightCurveError, OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, fits.VerifyError) as e:
-            error = e                                              # AttributeError: a damaged header's column without a name
+        except (LightCurveError, OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, AssertionError,
+                fits.VerifyError) as e:
+            error = e                                              # AttributeError, AssertionError: a damaged header's column name
     cut = next((str(w.message).splitlines()[0] for w in notes if 'truncat' in str(w.message).lower()), None)
     if isinstance(error, LightCurveError) and len(raw) % 2880:   # a FITS file is whole 2880-byte blocks
         cut = f"{len(raw)} bytes, not a whole number of 2880-byte FITS blocks"

@@ -244,7 +244,7 @@ def read_fits(path,                        # FITS file with a light curve in a b
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         try: table = Table.read(path, hdu=hdu, format='fits', astropy_native=True)
-        except (OSError, ValueError, TypeError, IndexError, KeyError, VerifyError) as e: error = e
+        except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, AssertionError, VerifyError) as e: error = e   # (a damaged header's column name)
     notes = [str(w.message) for w in caught]
     truncated = next((n for n in notes if 'truncat' in n.lower() or 'header size' in n.lower()), None)
     if truncated: raise LightCurveError(f"{source}: truncated or corrupt FITS file ({truncated.splitlines()[0]})")

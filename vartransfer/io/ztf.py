@@ -215,7 +215,7 @@ def _gaia_frame(path, source:str)->pd.DataFrame:
     raw = _read_bytes(path, source)
     if raw[:6] != b'SIMPLE': return _frame(io.BytesIO(raw), source, comment='#')
     try: table = Table.read(io.BytesIO(raw), format='fits')
-    except (OSError, ValueError, TypeError, IndexError, KeyError, fits.VerifyError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
+    except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, AssertionError, fits.VerifyError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
     return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
 
 def _cells(values, source:str, column:str, kind:str='f')->list[np.ndarray]:
