@@ -712,3 +712,13 @@ def test_cli_features_of_an_aavso_download(tmp_path):
     assert list(f.index) == ["V", "Vis."] and (f["id"] == "R LEO").all() and f["error"].isna().all()
     assert f.loc["V", "n_points"] == 39 and f.loc["Vis.", "n_points"] == 43
     np.testing.assert_allclose(f["period"], 332.0, rtol=0.03)
+
+
+def test_pyasassn_dataframe_and_parquet_are_read_as_asassn(tmp_path):
+    "A pyasassn DataFrame (typed columns) or its parquet goes to the ASAS-SN reader: its quality flags and upper limits are applied."
+    df = pd.read_csv(FIXTURES / "asassn_skypatrol_v2.csv")
+    df.to_parquet(tmp_path / "skypatrol.parquet")
+    assert guess_format(tmp_path / "skypatrol.parquet") == "asassn"
+    for given in (df, tmp_path / "skypatrol.parquet"):
+        got = read_lightcurve(given)
+        assert got.meta[["quality_rejected", "upper_limits_dropped"]].iloc[0].tolist() == [1, 1] and len(got[0]) == 14

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _columns, _file_id, _floats, _frame, _gather, _is_data, _name, _numeric_table, _read_bytes,
+from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _frame, _gather, _is_data, _name, _numeric_table, _read_bytes,
                                  _read_csv, _read_text, _time_meta, register_reader)
 
 # %% ../../nbs/01c_io_asas.ipynb #b900ff96
@@ -163,15 +163,16 @@ def _asassn_sniff(head:str)->bool:
     h = head.split('\n', 1)[0].lower()
     return 'camera' in h and 'mag_err' in h and ('hjd' in h or 'jd' in h)
 
-@register_reader('asassn', extensions=('.csv',), sniff=_asassn_sniff)
-def read_asassn(path,                  # ASAS-SN Sky Patrol CSV (v1 or v2, with or without a filter column)
+@register_reader('asassn', extensions=('.csv', '.parquet'), sniff=_asassn_sniff)
+def read_asassn(path,                  # ASAS-SN Sky Patrol CSV (v1 or v2, with or without a filter column), pyasassn's DataFrame or parquet
                 id:str|None=None,      # star id; default: the file name without extension
                 errors:str='raise',    # 'skip': leave out (and list in `.skipped`) a band that fails validation
                 **kwargs,              # passed to `LightCurve`
                )->LightCurves:
     "An ASAS-SN Sky Patrol light-curve CSV, split by filter (V, g); upper limits and bad-quality rows dropped."
-    source = _name(path)
-    df = _read_csv(_read_text(path, source), source)
+    source = 'DataFrame' if isinstance(path, pd.DataFrame) else _name(path)
+    df = _detections_frame(path, source)
+    df = df.astype(str).where(df.notna(), '')                    # typed columns (DataFrame, parquet) read as the CSV's text
     have = {c.lower() for c in df.columns}
     v2 = 'jd' in have and 'hjd' not in have
     fname = next((f for f in ('phot_filter', 'filter') if f in have), None)
@@ -189,7 +190,7 @@ def read_asassn(path,                  # ASAS-SN Sky Patrol CSV (v1 or v2, with 
     t = _floats(df[tcol], source, tcol) - TIME_OFFSET
     camera = df[cols['Camera']].str.strip().to_numpy() if 'Camera' in cols else np.full(len(df), '')
     sid = (df[cols['asas_sn_id']].astype(str).str.strip().to_numpy() if 'asas_sn_id' in cols   # pyasassn's collections:
-           else np.full(len(df), _file_id(path, id), dtype=object))                           # many stars, one column
+           else np.full(len(df), _file_id(path, id) or 'star', dtype=object))                           # many stars, one column
     skipped, curves = {}, []
     for star in dict.fromkeys(sid):
         for flt in sorted(set(flt_all[sid == star])):

@@ -264,6 +264,15 @@ def _frame(src, source:str, comment:str|None=None)->pd.DataFrame:
     except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
     return _read_csv(text, source, comment=comment)
 
+def _detections_frame(src, source:str)->pd.DataFrame:
+    "The rows as a DataFrame: given, a parquet file, a VOTable, IPAC, ECSV or JSON table, or a CSV (strings)."
+    if isinstance(src, pd.DataFrame): return src.rename(columns=lambda c: str(c).strip())
+    raw = _read_bytes(src, source)
+    if raw[:4] == b'PAR1':
+        try: return pd.read_parquet(io.BytesIO(raw))
+        except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
+    return _frame(io.BytesIO(raw), source)
+
 # %% ../../nbs/01a_io_core.ipynb #85234232
 _JSON_ROWS = ('detections', 'candidates', 'diaSources', 'diaForcedSources', 'forcedSources', 'lightcurve', 'light_curve',
               'data', 'rows', 'results')                     # where services put an object's rows, in order of preference

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _bools, _columns, _container, _file_id, _floats, _gather, _json_load, _name,
+from .core import (_attempt, _bools, _columns, _container, _detections_frame, _file_id, _floats, _gather, _json_load, _name,
                                  _read_bytes, _read_csv, _read_text, _time_meta, register_reader)
-from .ztf import _NAMESPACE, ZTF_FILTERS, _detections_frame, _warn_difference, _without_namespace
+from .ztf import _NAMESPACE, ZTF_FILTERS, _warn_difference, _without_namespace
 
 # %% ../../nbs/01h_io_difference.ipynb #84dcb57f
 ZTF_DISTNR_MAX = 1.4   # arcsec: a reference source farther than this from the alert is not the variable's (ZTF SDS)

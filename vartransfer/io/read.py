@@ -21,6 +21,7 @@ from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
 from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _open, _read_bytes, _read_capped, _TIME_NAMES, NotALightCurve, READERS,
                                  register_reader)
 from . import asas, difference, photometry, space, tables, wise, ztf   # noqa: F401 (they register their readers)
+from .asas import _asassn_sniff
 from .difference import _antares_sniff, _ztf_alerts_sniff
 from .ztf import _alerce_sniff, _rubin_sniff, _ztf_dr_sniff
 
@@ -63,6 +64,7 @@ def _parquet_format(path:Path)->str:
     if _rubin_sniff(','.join(names)): return 'rubin'
     if _ztf_alerts_sniff(','.join(names)): return 'ztf_alerts'
     if _ztf_dr_sniff(names): return 'ztf_dr'
+    if _asassn_sniff(','.join(names)): return 'asassn'
     return 'parquet' if {'id', 'time', 'mag', 'err'} <= set(names) else 'table'
 
 def _numeric_rows(text:str)->int:
@@ -140,7 +142,7 @@ def read_lightcurve(path,                        # light-curve file (any registe
     options = {**columns, **{k: v for k, v in dict(band=band, id=id, time_format=time_format, flux=flux).items() if v is not None}}
     if format is None:
         head = ','.join(map(str, path.columns)) if frame else ''
-        fmt = ('antares' if _antares_sniff(head) else 'alerce' if _alerce_sniff(head) else 'rubin' if _rubin_sniff(head) else 'ztf_alerts' if _ztf_alerts_sniff(head)
+        fmt = ('antares' if _antares_sniff(head) else 'alerce' if _alerce_sniff(head) else 'rubin' if _rubin_sniff(head) else 'ztf_alerts' if _ztf_alerts_sniff(head) else 'asassn' if _asassn_sniff(head)
                else 'table') if frame else guess_format(path)
         if columns and fmt == 'tess_kepler': fmt = 'fits'                   # columns named in a mission file: the generic FITS reader
         if (columns and fmt != 'fits') or (fmt == 'text' and (id is not None or band is not None)): fmt = 'table'   # the generic table reader

@@ -17,7 +17,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _bools, _columns, _file_id, _floats, _frame, _gather, _name, _plain_column,
+from .core import (_attempt, _bools, _columns, _detections_frame, _file_id, _floats, _frame, _gather, _name, _plain_column,
                                  _read_bytes, _time_meta, register_reader)
 
 # %% ../../nbs/01d_io_ztf.ipynb #e50bf00b
@@ -143,15 +143,6 @@ def _warn_difference(source:str, curves:list[str]):
     "Warn that `curves` keep difference-image magnitudes: a variable star's features need its brightness."
     if curves: warnings.warn(f"{source}: {len(curves)} curve(s) keep difference-image magnitudes (magpsf; no reference source to add "
                              f"back), which are not the stars' brightness, e.g. {', '.join(curves[:3])}", stacklevel=3)
-
-def _detections_frame(src, source:str)->pd.DataFrame:
-    "The detections as a DataFrame: given, a parquet file, a VOTable, IPAC or ECSV table, or a CSV (strings)."
-    if isinstance(src, pd.DataFrame): return src.rename(columns=lambda c: str(c).strip())
-    raw = _read_bytes(src, source)
-    if raw[:4] == b'PAR1':
-        try: return pd.read_parquet(io.BytesIO(raw))
-        except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
-    return _frame(io.BytesIO(raw), source)
 
 @register_reader('alerce', extensions=('.csv', '.parquet', '.json'), sniff=_alerce_sniff)
 def read_alerce(path,                       # ALeRCE detections: CSV, parquet, the API's JSON, or the DataFrame `query_detections` returns
