@@ -722,3 +722,19 @@ def test_pyasassn_dataframe_and_parquet_are_read_as_asassn(tmp_path):
     for given in (df, tmp_path / "skypatrol.parquet"):
         got = read_lightcurve(given)
         assert got.meta[["quality_rejected", "upper_limits_dropped"]].iloc[0].tolist() == [1, 1] and len(got[0]) == 14
+
+
+@pytest.mark.parametrize("name", ["ztf_irsa_lightcurve.csv", "ps1_dr2_detections.csv", "gaia_dr3_epoch_long.csv", "alerce_detections.csv",
+                                  "allwise_mep.csv", "rubin_diasource.csv", "antares_ANT2020ab3cdef.csv"])
+def test_a_survey_dataframe_goes_to_its_reader(name):
+    "A DataFrame with a survey's columns (from its Python client) is read by that survey's reader: the same curves and cuts as its file."
+    import warnings
+    df = pd.read_csv(FIXTURES / name, comment="#" if name.startswith("gaia") else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got, want = read_lightcurve(df, errors="skip"), read_lightcurve(FIXTURES / name, errors="skip")
+    cols = ["band", "time", "mag", "err"]
+    assert len(got) == len(want) > 0
+    pd.testing.assert_frame_equal(got.data[cols], want.data[cols])
+    counts = [c for c in want.meta.columns if c.endswith(("_rejected", "_dropped"))]
+    assert got.meta[counts].to_numpy().tolist() == want.meta[counts].to_numpy().tolist()

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _frame, _gather, _is_data, _name, _numeric_table, _read_bytes,
+from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _gather, _is_data, _name, _numeric_table, _read_bytes,
                                  _read_csv, _read_text, _time_meta, register_reader)
 
 # %% ../../nbs/01c_io_asas.ipynb #b900ff96
@@ -288,14 +288,14 @@ def _ps1_sniff(head:str)->bool:
     return {c.lower() for c in _PS1_COLUMNS} <= h
 
 @register_reader('ps1', extensions=('.csv', '.json', '.xml', '.vot'), sniff=_ps1_sniff)
-def read_ps1(path,                  # Pan-STARRS1 DR2 detections from MAST: CSV, JSON, VOTable (or an open file)
+def read_ps1(path,                  # Pan-STARRS1 DR2 detections from MAST: CSV, JSON, VOTable, an open file or a DataFrame
              min_qf:float=0.9,      # detections with psfQfPerfect below this are rejected and counted
              errors:str='raise',    # 'skip': leave out (and list in `.skipped`) curves that fail validation
              **kwargs,              # passed to `LightCurve`
             )->LightCurves:
     "Pan-STARRS1 DR2 detections as one curve per object and filter (g r i z y): PSF fluxes in Jy to AB magnitudes."
-    source = _name(path)
-    df = _frame(path, source)
+    source = 'DataFrame' if isinstance(path, pd.DataFrame) else _name(path)
+    df = _detections_frame(path, source)
     cols = _columns(df, source, _PS1_COLUMNS, optional=['psfQfPerfect'])
     oid = df[cols['objID']].astype(str).str.strip().to_numpy()
     fid = _floats(df[cols['filterID']], source, cols['filterID'])

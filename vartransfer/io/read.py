@@ -75,7 +75,7 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
-_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise')   # survey layouts that also come as VOTable, IPAC, ECSV or JSON
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise', 'antares', 'asassn')   # survey layouts that also come as VOTable, IPAC, ECSV or JSON
 
 def _container_format(columns:list[str], kind:str='votable', path='')->str:
     "The survey layout a VOTable, IPAC, ECSV or JSON table's columns match, else the generic 'table' (JSON: if it has a time)."
@@ -141,9 +141,7 @@ def read_lightcurve(path,                        # light-curve file (any registe
     columns = {k: v for k, v in dict(time=time, mag=mag, err=err).items() if v is not None}
     options = {**columns, **{k: v for k, v in dict(band=band, id=id, time_format=time_format, flux=flux).items() if v is not None}}
     if format is None:
-        head = ','.join(map(str, path.columns)) if frame else ''
-        fmt = ('antares' if _antares_sniff(head) else 'alerce' if _alerce_sniff(head) else 'rubin' if _rubin_sniff(head) else 'ztf_alerts' if _ztf_alerts_sniff(head) else 'asassn' if _asassn_sniff(head)
-               else 'table') if frame else guess_format(path)
+        fmt = _container_format([str(c) for c in path.columns], 'dataframe') if frame else guess_format(path)   # a survey's columns
         if columns and fmt == 'tess_kepler': fmt = 'fits'                   # columns named in a mission file: the generic FITS reader
         if (columns and fmt != 'fits') or (fmt == 'text' and (id is not None or band is not None)): fmt = 'table'   # the generic table reader
     else: fmt = format

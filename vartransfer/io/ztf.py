@@ -42,15 +42,15 @@ def _ztf_stars(oid:np.ndarray, ra:np.ndarray|None, dec:np.ndarray|None)->dict:
 
 @register_reader('ztf', extensions=('.csv', '.xml', '.vot', '.tbl', '.ecsv'),
                  sniff=lambda head: (lambda h: 'filtercode' in h and 'catflags' in h)(head.split('\n', 1)[0].lower()))
-def read_ztf(path,                 # IRSA ZTF light curve: CSV, VOTable (the service's default), IPAC table or ECSV
+def read_ztf(path,                 # IRSA ZTF light curve: CSV, VOTable (the service's default), IPAC table, ECSV, or a DataFrame (ztfquery)
              id:str|None=None,     # star id; default: the file name without extension (several stars: their first oid)
              time:str|None=None,   # 'hjd' or 'mjd'; default: 'hjd' when present
              errors:str='raise',   # 'skip': leave out (and list in `.skipped`) a band that fails validation
              **kwargs,             # passed to `LightCurve`
             )->LightCurves:
     "ZTF light curves from IRSA, one per star and filtercode (zg, zr, zi); catflags != 0 rejected and counted."
-    source = _name(path)
-    df = _frame(path, source)
+    source = 'DataFrame' if isinstance(path, pd.DataFrame) else _name(path)
+    df = _detections_frame(path, source)
     cols = _columns(df, source, ['oid', 'mag', 'magerr', 'filtercode', 'catflags'], optional=['hjd', 'mjd', 'ra', 'dec'])
     time = time or ('hjd' if 'hjd' in cols else 'mjd')
     if time not in cols: raise LightCurveError(f"{source}: missing column(s) [{time!r}]; have {list(df.columns)}")
@@ -66,7 +66,7 @@ def read_ztf(path,                 # IRSA ZTF light curve: CSV, VOTable (the ser
     of_row = np.array([group[o] for o in oid])
     skipped, curves = {}, []
     for g, oids in members.items():
-        star = _file_id(path, id) if len(members) == 1 else oids[0]   # several stars (a cone search): each by its first oid
+        star = (_file_id(path, id) if len(members) == 1 else None) or oids[0]   # several stars (a cone search): each by its first oid
         for band in sorted(set(fc[of_row == g])):
             sel = (fc == band) & (of_row == g)
             keep = sel & (flags == 0)
@@ -202,7 +202,8 @@ _GAIA_WIDE = {'G': ('g_transit_time', 'g_transit_mag', 'g_transit_flux_over_erro
               'RP': ('rp_obs_time', 'rp_mag', 'rp_flux_over_error', ('variability_flag_rp_reject',), ('photometry_flag_rp_reject',))}
 
 def _gaia_frame(path, source:str)->pd.DataFrame:
-    "The file as a DataFrame: CSV as strings; VOTable, ECSV, IPAC and FITS via astropy (array cells kept as arrays)."
+    "The file as a DataFrame: CSV as strings; VOTable, ECSV, IPAC and FITS via astropy (array cells kept as arrays); or given."
+    if isinstance(path, pd.DataFrame): return path.rename(columns=lambda c: str(c).strip())
     raw = _read_bytes(path, source)
     if raw[:6] != b'SIMPLE': return _frame(io.BytesIO(raw), source, comment='#')
     try: table = Table.read(io.BytesIO(raw), format='fits')
@@ -235,12 +236,12 @@ def _gaia_curve(sid, band, t, mag, foe, rej_var, rej_phot, source, kwargs)->Ligh
 @register_reader('gaia', extensions=('.csv', '.ecsv', '.xml', '.vot', '.fits'),
                  sniff=lambda head: (lambda h: 'g_transit_time' in h or ('flux_over_error' in h and 'band' in h and 'source_id' in h))(
                      '\n'.join(l for l in head.split('\n') if not l.startswith('#')).split('\n', 1)[0].lower()))
-def read_gaia_epoch(path,               # Gaia DR3 epoch photometry: CSV/ECSV (long or wide), VOTable or FITS
+def read_gaia_epoch(path,               # Gaia DR3 epoch photometry: CSV/ECSV (long or wide), VOTable, FITS, or a DataFrame
                     errors:str='raise', # 'skip': leave out (and list in `.skipped`) curves that fail validation
                     **kwargs,           # passed to `LightCurve`
                    )->LightCurves:
     "Gaia DR3 epoch photometry (long or wide layout) as G, BP, RP curves per source; rejected transits dropped."
-    source = _name(path)
+    source = 'DataFrame' if isinstance(path, pd.DataFrame) else _name(path)
     df = _gaia_frame(path, source)
     low = {c.lower(): c for c in df.columns}
     skipped, curves = {}, []
