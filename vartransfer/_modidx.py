@@ -364,6 +364,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'vartransfer.io.core._read_csv': ('io_core.html#_read_csv', 'vartransfer/io/core.py'),
                                      'vartransfer.io.core._read_text': ('io_core.html#_read_text', 'vartransfer/io/core.py'),
                                      'vartransfer.io.core._reasons': ('io_core.html#_reasons', 'vartransfer/io/core.py'),
+                                     'vartransfer.io.core._table_frame': ('io_core.html#_table_frame', 'vartransfer/io/core.py'),
                                      'vartransfer.io.core._time_meta': ('io_core.html#_time_meta', 'vartransfer/io/core.py'),
                                      'vartransfer.io.core._to_reduced': ('io_core.html#_to_reduced', 'vartransfer/io/core.py'),
                                      'vartransfer.io.core._too_large': ('io_core.html#_too_large', 'vartransfer/io/core.py'),

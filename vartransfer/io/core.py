@@ -238,6 +238,10 @@ def _plain_column(col):
     if a.ndim > 1 or (kind == 'O' and len(a) and isinstance(a[0], np.ndarray)): return list(a)
     return a.astype(str) if kind in 'SUO' else a
 
+def _table_frame(table)->pd.DataFrame:
+    "An astropy Table as a DataFrame, one `_plain_column` per column."
+    return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
+
 def _astropy_frame(raw:bytes, source:str, kind:str)->pd.DataFrame:
     "A VOTable, IPAC or ECSV file's table as a DataFrame (via astropy); a clear error when it cannot be read."
     from astropy.table import Table
@@ -249,7 +253,7 @@ def _astropy_frame(raw:bytes, source:str, kind:str)->pd.DataFrame:
             table = Table.read(fh, format=_ASTROPY_FORMATS[kind])
     except Exception as e: raise LightCurveError(f"{source}: cannot read the {kind} table ({type(e).__name__}: {_one_line(e)[:200]})") from None
     if len(table) == 0: raise LightCurveError(f"{source}: no data rows")
-    return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
+    return _table_frame(table)
 
 def _container_frame(raw:bytes, source:str, kind:str)->pd.DataFrame:
     "The rows of a table file `_container` recognised: JSON through `_json_frame`, the others through astropy."

@@ -16,9 +16,10 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
+from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
-from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _open, _read_bytes, _read_capped, _TIME_NAMES, NotALightCurve, READERS,
+from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _open, _read_bytes, _read_capped, _table_frame, _TIME_NAMES, NotALightCurve, READERS,
                                  register_reader)
 from . import asas, difference, photometry, space, tables, wise, ztf   # noqa: F401 (they register their readers)
 from .asas import _asassn_sniff
@@ -120,7 +121,7 @@ def guess_format(path)->str:
     raise NotALightCurve(f"{path}: cannot tell the light-curve format: no rows of numbers in the first lines (prose?), not a light curve")
 
 # %% ../../nbs/01f_io_read.ipynb #f8aa5a72
-def read_lightcurve(path,                        # light-curve file (any registered format, or an archive of them) or a DataFrame
+def read_lightcurve(path,                        # light-curve file (any registered format, or an archive of them), a DataFrame or an astropy Table
                     format:str|None=None,        # a key of `READERS`; None: `guess_format`
                     *,
                     time:str|int|list|None=None, # time column(s) (generic formats)
@@ -136,6 +137,7 @@ def read_lightcurve(path,                        # light-curve file (any registe
                    )->LightCurves:
     "Read a light-curve file (format given or detected) into a `LightCurves`, failures raised or listed in `.skipped`."
     if errors not in ('raise', 'skip'): raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+    if isinstance(path, Table): path = _table_frame(path)                  # an astroquery answer
     frame = isinstance(path, pd.DataFrame)
     source = 'DataFrame' if frame else _name(path)
     columns = {k: v for k, v in dict(time=time, mag=mag, err=err).items() if v is not None}

@@ -17,7 +17,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _bools, _columns, _detections_frame, _file_id, _floats, _frame, _gather, _name, _plain_column,
+from .core import (_attempt, _bools, _columns, _detections_frame, _file_id, _floats, _frame, _gather, _name, _table_frame,
                                  _read_bytes, _time_meta, register_reader)
 
 # %% ../../nbs/01d_io_ztf.ipynb #e50bf00b
@@ -208,7 +208,7 @@ def _gaia_frame(path, source:str)->pd.DataFrame:
     if raw[:6] != b'SIMPLE': return _frame(io.BytesIO(raw), source, comment='#')
     try: table = Table.read(io.BytesIO(raw), format='fits')
     except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, AssertionError, fits.VerifyError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
-    return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
+    return _table_frame(table)
 
 def _cells(values, source:str, column:str, kind:str='f')->list[np.ndarray]:
     "Each cell of an array column as an array: '[1, 2]' / '(1, 2)' strings, or arrays already."
