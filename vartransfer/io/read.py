@@ -19,8 +19,8 @@ import pandas as pd
 from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
-from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _open, _read_bytes, _read_capped, _table_frame, _TIME_NAMES, NotALightCurve, READERS,
-                                 register_reader)
+from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _open, _read_bytes, _read_capped,
+                                 _table_frame, _TIME_NAMES, NotALightCurve, READERS, register_reader)
 from . import asas, difference, photometry, space, tables, wise, ztf   # noqa: F401 (they register their readers)
 from .asas import _asassn_sniff
 from .difference import _antares_sniff, _ztf_alerts_sniff
@@ -76,7 +76,7 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
-_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise', 'antares', 'asassn')   # survey layouts that also come as VOTable, IPAC, ECSV or JSON
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise', 'antares', 'asassn')   # survey layouts told by column names (VOTable, IPAC, ECSV, JSON, DataFrames)
 
 def _container_format(columns:list[str], kind:str='votable', path='')->str:
     "The survey layout a VOTable, IPAC, ECSV or JSON table's columns match, else the generic 'table' (JSON: if it has a time)."

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves
-from .core import _attempt, _columns, _file_id, _floats, _frame, _gather, _name, _time_meta, register_reader
+from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _gather, _name, _time_meta,
+                                 register_reader)
 
 # %% ../../nbs/01i_io_wise.ipynb #40a93e93
 WISE_BANDS = ('W1', 'W2', 'W3', 'W4')   # 3.4, 4.6, 12 and 22 micron
@@ -27,8 +28,8 @@ def _band_flags(values, band:int, width:int)->np.ndarray:
     s = pd.Series(values).where(pd.Series(values).notna(), '').astype(str).str.strip().str.zfill(width)
     return s.str[band].fillna('0').to_numpy()
 
-@register_reader('wise', extensions=('.tbl', '.csv', '.xml', '.vot', '.ecsv'), sniff=_wise_sniff)
-def read_wise(path,                  # an IRSA answer from the NEOWISE-R single-exposure or AllWISE multiepoch table, or a DataFrame
+@register_reader('wise', extensions=('.tbl', '.csv', '.xml', '.vot', '.ecsv', '.parquet'), sniff=_wise_sniff)
+def read_wise(path,                  # an IRSA answer from the NEOWISE-R single-exposure or AllWISE multiepoch table, a DataFrame or parquet
               id:str|None=None,      # star id of a cone search; default: the file name without extension
               errors:str='raise',    # 'skip': leave out (and list in `.skipped`) curves that fail validation
               **kwargs,              # passed to `LightCurve`
@@ -36,7 +37,7 @@ def read_wise(path,                  # an IRSA answer from the NEOWISE-R single-
     "WISE/NEOWISE single-exposure photometry as one curve per source and band; upper limits and flagged exposures dropped."
     frame = isinstance(path, pd.DataFrame)
     source = 'DataFrame' if frame else _name(path)
-    df = path.rename(columns=str) if frame else _frame(path, source)
+    df = _detections_frame(path, source)
     ep = '_ep' if any(c.lower() == 'w1mpro_ep' for c in df.columns) else ''
     bands = [k for k in range(4) if any(c.lower() == f'w{k + 1}mpro{ep}' for c in df.columns)]
     names = [n for k in bands for n in (f'w{k + 1}mpro{ep}', f'w{k + 1}sigmpro{ep}')]
@@ -46,7 +47,7 @@ def read_wise(path,                  # an IRSA answer from the NEOWISE-R single-
     bad_frame = ~(num('qual_frame', 1.) > 0) | ~(num('qi_fact', 1.) > 0) | ~(num('saa_sep', 1.) > 0)
     width = 4 if ep else 2
     star = (df[cols['cntr_01']].astype(str).str.strip().to_numpy() if 'cntr_01' in cols
-            else np.full(len(df), (None if frame else _file_id(path, id)) or id or 'star', dtype=object))
+            else np.full(len(df), (id if frame else _file_id(path, id)) or 'star', dtype=object))
     skipped, curves = {}, []
     for s in dict.fromkeys(star):
         for k in bands:
