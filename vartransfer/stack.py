@@ -24,10 +24,10 @@ from sklearn.tree._tree import NODE_DTYPE, Tree
 from . import __version__
 from .evaluate import apply_temperature, brier_score, expected_calibration_error, fit_temperature
 from .model import read_model_json, Classifier, VarClassifier, VarNet, _paths, _sha256
-from .taxonomy import superclass_of
+from .taxonomy import ClassMapper
 from .transform import FeatureTransform
 from .augment import with_copies
-from .transfer import ForestClassifier, TaxonomyClassifier, transfer
+from .transfer import ForestClassifier, TaxonomyClassifier, transfer, uncovered_classes
 
 # %% ../nbs/10b_stack.ipynb #st000006
 def oof_folds(labels,            # classes of the labelled stars
@@ -324,6 +324,10 @@ def _source_names(sources)->list[str]:
         names.append(base if base not in names else f'{base}_{i}')
     return names
 
+def _zero_shot_gaps(names, sources, classes, mappers)->dict:
+    "Source name -> the target classes none of its classes maps onto."
+    return {n: uncovered_classes(classes, s.classes, m) for n, s, m in zip(names, sources, mappers)}
+
 def stack_candidates(sources,                          # source classifiers (list), or name -> source (dict)
                      table:pd.DataFrame,               # target features, indexed by id
                      labels:pd.Series,                 # classes of the labelled stars
@@ -332,7 +336,7 @@ def stack_candidates(sources,                          # source classifiers (lis
                      zero_shot:bool|list=True,         # prior-matched zero-shot candidate per source (one flag or one per source)
                      forest:bool=True,                 # a random-forest candidate
                      seed:int=0,                       # seed of every candidate
-                     mappers=None,                     # one `mapper` per source (default `superclass_of`)
+                     mappers=None,                     # one `mapper` per source (default: `ClassMapper` of the classes)
                      forest_kwargs:dict|None=None,     # passed to `ForestClassifier`
                      augmented:pd.DataFrame|None=None, # features of augmented copies of the labelled stars (`augmented_features`)
                      augment:str='all',                # with `augmented`: which copies (`copies_per_star`)
@@ -344,7 +348,7 @@ def stack_candidates(sources,                          # source classifiers (lis
     names, sources = (list(sources), list(sources.values())) if isinstance(sources, dict) else (_source_names(sources), list(sources))
     classes = sorted(pd.Series(labels).unique()) if classes is None else list(classes)
     unlabelled = table if unlabelled is None else unlabelled
-    mappers = [superclass_of] * len(sources) if mappers is None else list(mappers)
+    mappers = [None] * len(sources) if mappers is None else list(mappers)
     flags = [zero_shot] * len(sources) if isinstance(zero_shot, bool) else list(zero_shot)
     if not (len(mappers) == len(flags) == len(sources)):
         raise ValueError(f"stack_candidates: {len(sources)} sources, {len(mappers)} mappers, {len(flags)} zero_shot flags")
@@ -355,11 +359,14 @@ def stack_candidates(sources,                          # source classifiers (lis
         if augmented is None or kind not in augment_members: return table, labels[ids]
         return with_copies(table, labels[ids], augmented, augment, copies)
     out = {}
-    for name, src, mapper, zs in zip(names, sources, mappers, flags):
+    for (name, missing), src, mapper, zs in zip(_zero_shot_gaps(names, sources, classes, mappers).items(), sources, mappers, flags):
+        if zs and len(missing) == len(classes):
+            warnings.warn(f"no zero-shot {name}: no class of {name} maps onto any of {missing}", stacklevel=2)
+            zs = False
         out[f'transfer {name}'] = lambda ids, src=src, mapper=mapper: transfer(
             src, *train(ids, 'transfer'), unlabelled=unlabelled, classes=classes, seed=seed, mapper=mapper, **kwargs)
         if zs: out[f'zero-shot {name}'] = lambda ids, src=src, mapper=mapper: TaxonomyClassifier(
-            src, classes, mapper=mapper).adapt_prior(unlabelled, prior(ids))
+            src, classes, mapper=mapper, uncovered='prior').adapt_prior(unlabelled, prior(ids))
     if forest: out['forest'] = lambda ids: ForestClassifier(*train(ids, 'forest'), classes=classes, seed=seed, **(forest_kwargs or {}))
     return out
 
@@ -384,4 +391,11 @@ def stacked_transfer(sources,                          # source classifiers (lis
     classes = sorted(pd.Series(labels).unique()) if classes is None else list(classes)
     cands = stack_candidates(sources, table, labels, unlabelled, classes, zero_shot, forest, seed, mappers, forest_kwargs,
                              augmented, augment, copies, augment_members, **kwargs)
-    return stack(cands, table, labels, classes, seed=seed, **(stack_kwargs or {}))
+    model = stack(cands, table, labels, classes, seed=seed, **(stack_kwargs or {}))
+    names = list(sources) if isinstance(sources, dict) else _source_names(sources)
+    gaps = _zero_shot_gaps(names, list(sources.values()) if isinstance(sources, dict) else list(sources), classes,
+                           [None] * len(names) if mappers is None else list(mappers))
+    resolved = ClassMapper(classes).to_frame()
+    model.meta['classes'] = resolved.reset_index().to_dict('records')
+    model.meta['classes_without_source'] = sorted({c for g in gaps.values() for c in g}, key=classes.index)
+    return model

@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = ['UPSILONT_CLASSES', 'SUPERCLASSES', 'UPSILONT', 'ASAS_RICHARDS_MAP', 'EROS1_RAMP_MAP', 'OGLE_MAP', 'GAIA_DR3_MAP',
            'VSX_MAP', 'ZTF_CHEN2020_MAP', 'LABEL_MAPS', 'Taxonomy', 'superclass_of', 'LabelMap',
-           'UnmappedLabelsWarning', 'map_labels']
+           'UnmappedLabelsWarning', 'map_labels', 'resolve_class', 'ClassMapper']
 
 # %% ../nbs/04_taxonomy.ipynb #d4bc6b58
+import re
 import warnings
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
@@ -216,3 +217,73 @@ ZTF_CHEN2020_MAP = LabelMap('ZTF periodic variables (Chen et al. 2020)', {
 # %% ../nbs/04_taxonomy.ipynb #e223b0cf
 LABEL_MAPS = {'asas_richards2012': ASAS_RICHARDS_MAP, 'eros1_ramp': EROS1_RAMP_MAP, 'ogle': OGLE_MAP,
               'gaia_dr3': GAIA_DR3_MAP, 'vsx': VSX_MAP, 'asassn': VSX_MAP, 'ztf_chen2020': ZTF_CHEN2020_MAP}
+
+# %% ../nbs/04_taxonomy.ipynb #1636f24e
+_COMMON_NAMES = {   # letters and digits only, lower case -> UPSILoN-T class or superclass
+    **dict.fromkeys(['cepheid', 'cepheids', 'classicalcepheid', 'deltacepheid', 'deltacephei', 'dcep', 'cep', 'typeicepheid'], 'CEPH'),
+    **dict.fromkeys(['typeiicepheid', 'type2cepheid', 't2cep', 'popiicepheid', 'populationiicepheid', 'wvirginis', 'wvir',
+                     'blherculis', 'blher', 'rvtauri', 'rvtau', 'cw'], 'T2CEPH'),
+    **dict.fromkeys(['rrlyrae', 'rrlyr', 'rrlyraes', 'rrlyraestar'], 'RRL'),
+    **dict.fromkeys(['rrlyraeab', 'rrab', 'rrlyrab'], 'RRL_ab'), **dict.fromkeys(['rrlyraec', 'rrc', 'rrlyrc'], 'RRL_c'),
+    **dict.fromkeys(['rrlyraed', 'rrd', 'rrlyrd'], 'RRL_d'),
+    **dict.fromkeys(['deltascuti', 'dscuti', 'dsct', 'sxphe', 'sxphoenicis', 'hads'], 'DSCT'),
+    **dict.fromkeys(['eclipsingbinary', 'eclipsingbinaries', 'eclipsing', 'ecl', 'eclipsingvariable'], 'EB'),
+    **dict.fromkeys(['algol', 'betapersei', 'detached', 'detachedbinary', 'ea'], 'EB_ED'),
+    **dict.fromkeys(['wursaemajoris', 'wuma', 'contactbinary', 'contact', 'ew'], 'EB_EC'),
+    **dict.fromkeys(['betalyrae', 'semidetached'], 'EB_ESD'),
+    **dict.fromkeys(['longperiodvariable', 'longperiodvariables', 'mira', 'miras', 'semiregular', 'semiregularvariable',
+                     'srv', 'sr', 'osarg', 'm'], 'LPV'),
+    **dict.fromkeys(['quasar', 'quasars', 'qso', 'agn'], 'QSO'),
+    **dict.fromkeys(['bluevariable', 'bestar', 'be'], 'BV'),
+    **dict.fromkeys(['nonvariable', 'nonvar', 'constant', 'cst', 'notvariable'], 'NonVar'),
+}
+
+def _name_key(name)->str: return re.sub(r'[^0-9a-z]+', '', str(name).casefold())
+
+def resolve_class(name,                       # a target class name, as the survey's catalogue writes it
+                  taxonomy:Taxonomy=UPSILONT,  # what names resolve into
+                 )->tuple[str|None, str]:      # UPSILoN-T class or superclass (None: none), how it was found
+    "The UPSILoN-T class or superclass a survey's class name stands for, and where the answer came from."
+    if isinstance(name, str) and name in taxonomy: return name, f'{taxonomy.name} name'
+    key = _name_key(name)
+    own = {_name_key(c): c for c in (*taxonomy.classes, *taxonomy.superclasses)}
+    if key in own: return own[key], f'{taxonomy.name} name ({own[key]})'
+    outside = None
+    for m in (ASAS_RICHARDS_MAP, VSX_MAP, GAIA_DR3_MAP, OGLE_MAP, ZTF_CHEN2020_MAP):
+        status, target = m.target(name)
+        if status in ('class', 'superclass'): return target, m.name
+        if status == 'dropped' and outside is None: outside = m.name
+    if key in _COMMON_NAMES: return _COMMON_NAMES[key], 'common name'
+    if outside: return None, f'outside {taxonomy.name} ({outside})'
+    return None, 'unknown name'
+
+
+# %% ../nbs/04_taxonomy.ipynb #9842fbe7
+class ClassMapper:
+    "Source class -> the target classes it informs, from each target class's name (`resolve_class`)."
+    def __init__(self,
+                 classes:Sequence,             # target class names
+                 taxonomy:Taxonomy=UPSILONT,   # what the names resolve into
+                ):
+        self.classes, self.taxonomy = list(classes), taxonomy
+        self.resolved = {c: resolve_class(c, taxonomy) for c in self.classes}
+
+    def __call__(self, source_class:str)->tuple:
+        "The target classes one source class belongs to (empty: none)."
+        res = {c: t for c, (t, _) in self.resolved.items() if t is not None}
+        exact = tuple(c for c, t in res.items() if t == source_class)
+        if exact: return exact
+        try: sup = self.taxonomy.superclass_of(source_class)
+        except KeyError: return ()
+        if source_class == sup: return tuple(c for c, t in res.items() if self.taxonomy.superclass_of(t) == sup)
+        return tuple(c for c, t in res.items() if t == sup)
+
+    @property
+    def unmapped(self)->list:
+        "Target classes whose names resolve to no UPSILoN-T class."
+        return [c for c, (t, _) in self.resolved.items() if t is None]
+    def to_frame(self)->pd.DataFrame:
+        "One row per target class: what it resolves to and how."
+        return pd.DataFrame([(c, t, how) for c, (t, how) in self.resolved.items()],
+                            columns=['class', 'upsilont', 'found_by']).set_index('class')
+    def __repr__(self): return f"ClassMapper({len(self.classes)} classes, {len(self.unmapped)} without a source class)"

@@ -235,18 +235,20 @@ def read_table(path,  # .parquet, .csv(.gz) or .fits, with an id column
     return df
 
 # %% ../../nbs/20a_cli_core.ipynb #54a430ff
-def read_labels(path,                # CSV with columns id and `column`
+def read_labels(path,                # CSV with columns `id_column` and `column`
                 ids=None,            # the ids of the data (None: keep every label)
                 column:str='label',  # the label column
+                id_column:str='id',  # the star id column
                )->pd.Series:         # label per id, named 'label'
     "The labels of a CSV, restricted to `ids`; one-line errors for a wrong file."
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"{p}: no such labels file")
     try: df = pd.read_csv(p, dtype=str, keep_default_na=False)
     except (ValueError, OSError, EOFError, zlib.error) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
-    missing = [c for c in ('id', column) if c not in df.columns]
-    if missing: raise ValueError(f"{p}: labels CSV needs columns id,{column}; missing {missing}, found {list(df.columns)[:8]}")
-    labels = df.set_index(df['id'].str.strip())[column].str.strip()
+    missing = [c for c in (id_column, column) if c not in df.columns]
+    if missing: raise ValueError(f"{p}: labels CSV needs columns {id_column},{column}; missing {missing}, found {list(df.columns)[:8]} "
+                                 "(--id-column and --label-column name others)")
+    labels = df.set_index(df[id_column].str.strip())[column].str.strip()
     labels = labels[labels != ''].rename('label').rename_axis('id')
     if labels.empty: raise ValueError(f"{p}: no labels in column {column!r}")
     dup = labels.index[labels.index.duplicated()]
@@ -390,7 +392,7 @@ def _finite(table:pd.DataFrame, features:list[str])->pd.Series:
 def _labelled(table:pd.DataFrame, args, features:list[str])->tuple[pd.DataFrame, pd.Series]:
     "Feature rows with finite features and their labels (from `args.labels`, `args.label_column`)."
     table = _one_band(table, getattr(args, 'band', None))
-    labels = read_labels(args.labels, table.index, args.label_column)
+    labels = read_labels(args.labels, table.index, args.label_column, getattr(args, 'id_column', 'id'))
     ok = _finite(table.loc[labels.index], features)
     if not ok.all(): warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features left out, e.g. {list(ok.index[~ok][:3])}")
     labels = labels[ok.to_numpy()]
