@@ -381,7 +381,9 @@ class ForestClassifier(Classifier):
         X = table.loc[labels.index, self.features].to_numpy(np.float64)
         if not np.isfinite(X).all(): raise ValueError("ForestClassifier: non-finite features among the labelled stars")
         self.model = RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs, **kwargs)
-        self.model.fit(X, np.asarray(labels))
+        with warnings.catch_warnings():   # many classes among few labelled stars is this problem, not a regression (scikit-learn's guess)
+            warnings.filterwarnings('ignore', message='The number of unique classes is greater than 50%', category=UserWarning)
+            self.model.fit(X, np.asarray(labels))
     def __repr__(self): return f"ForestClassifier({len(self.classes)} classes, {self.model.n_estimators} trees)"
 
     def predict_proba(self, X)->np.ndarray:
