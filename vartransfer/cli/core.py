@@ -12,6 +12,7 @@ __all__ = ['COMMANDS', 'TABLE_FORMATS', 'COLLECTION_SUFFIXES', 'MODEL_HELP', 'MA
 # %% ../../nbs/20a_cli_core.ipynb #ddfb0fb1
 import argparse
 import contextlib
+import csv
 import math
 import os
 import sys
@@ -243,8 +244,12 @@ def read_labels(path,                # CSV with columns `id_column` and `column`
     "The labels of a CSV, restricted to `ids`; one-line errors for a wrong file."
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"{p}: no such labels file")
-    try: df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (ValueError, OSError, EOFError, zlib.error) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+        if df.shape[1] == 1:   # one column: another delimiter (';' from spreadsheets, tabs, spaces), sniffed
+            sniffed = pd.read_csv(p, dtype=str, keep_default_na=False, sep=None, engine='python', encoding='utf-8-sig')
+            if {id_column, column} <= set(sniffed.columns): df = sniffed
+    except (ValueError, OSError, EOFError, zlib.error, csv.Error) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
     missing = [c for c in (id_column, column) if c not in df.columns]
     if missing: raise ValueError(f"{p}: labels CSV needs columns {id_column},{column}; missing {missing}, found {list(df.columns)[:8]} "
                                  "(--id-column and --label-column name others)")
