@@ -15,7 +15,7 @@ import pytest
 from astropy.io import fits
 
 from vartransfer.io.read import guess_format, read_lightcurve
-from vartransfer.io.space import read_tess_kepler
+from vartransfer.io.space import read_lightkurve, read_tess_kepler
 from vartransfer.lightcurve import LightCurveError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -172,3 +172,38 @@ def test_relative_flux_about_zero_is_refused(tmp_path):
                                                 name='LIGHTCURVE')]).writeto(tmp_path / 'rel.fits')
     with pytest.raises(LightCurveError, match=r"rel\.fits: FLUX_RAW: \d+ of 100 values at or below zero: relative fluxes about zero"):
         read_tess_kepler(tmp_path / 'rel.fits')
+
+
+LIGHTKURVE = {'lightkurve_tess.csv': ('lightkurve_tess', 'TESS', 0.37), 'lightkurve_tess.parquet': ('lightkurve_tess', 'TESS', 0.37),
+              'lightkurve_kepler.ecsv': ('KIC 9832227', 'Kepler', 1.12)}   # written by lightkurve 2.6 (make_fixtures_lightkurve.py)
+
+
+def test_lightkurve_files_through_the_command_line(tmp_path):
+    "lightkurve's to_csv, to_pandas (parquet) and write (ECSV): guessed, read with no options, periods within 1%, flags counted."
+    from vartransfer.cli.main import main
+    for name in LIGHTKURVE: assert guess_format(FIXTURES / name) == 'lightkurve', name
+    out = tmp_path / 'f.parquet'
+    assert main(['features', *[str(FIXTURES / n) for n in LIGHTKURVE], '-o', str(out), '-q']) == 0
+    f = pd.read_parquet(out)
+    assert len(f) == 3 and f['error'].isna().all()
+    for name, (star, band, period) in LIGHTKURVE.items():
+        row = f[f['source'].str.endswith(name)].iloc[0]
+        assert (row['id'].split('@')[0], row['band']) == (star, band), name   # the two TESS files share a star: ids made unique
+        np.testing.assert_allclose(row['period'], period, rtol=0.01, err_msg=name)
+        lc = read_lightkurve(FIXTURES / name)
+        assert (lc.report['quality_rejected'], lc.report['nonpositive_flux_dropped'], lc.report['nonfinite_dropped']) == (4, 1, 1), name
+        assert row['n_points'] == len(lc) == (1000 if band == 'TESS' else 600) - 6, name
+
+
+def test_lightkurve_normalised_and_relative_fluxes(tmp_path):
+    "lc.normalize() (flux about 1) reads to the same magnitudes up to an offset; a flux about zero (e.g. lc.remove_nans() - 1) is refused."
+    raw = pd.read_csv(FIXTURES / 'lightkurve_tess.csv')
+    norm = raw.assign(flux=raw['flux'] / raw['flux'].median(), flux_err=raw['flux_err'] / raw['flux'].median())
+    norm.to_csv(tmp_path / 'norm.csv', index=False)
+    a, b = read_lightcurve(FIXTURES / 'lightkurve_tess.csv')[0], read_lightcurve(tmp_path / 'norm.csv')[0]
+    assert b.meta['normalised_flux'] and not a.meta['normalised_flux']
+    np.testing.assert_allclose(b.mag - b.mag.mean(), a.mag - a.mag.mean(), atol=1e-9)
+    np.testing.assert_allclose(b.err, a.err, rtol=1e-9)
+    raw.assign(flux=raw['flux'] - raw['flux'].median()).to_csv(tmp_path / 'rel.csv', index=False)
+    with pytest.raises(LightCurveError, match=r"rel\.csv: flux: \d+ of \d+ values at or below zero: relative fluxes about zero"):
+        read_lightcurve(tmp_path / 'rel.csv')

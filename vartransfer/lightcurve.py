@@ -354,6 +354,12 @@ def to_parquet(self:LightCurves, path:str|Path)->Path:
     pq.write_table(table, path)
     return Path(path)
 
+def _with_index(df:pd.DataFrame)->pd.DataFrame:
+    "The frame with its named index levels as columns (an id or time index that pandas saved in parquet, or a frame kept it in)."
+    levels = [n for n in df.index.names if n is not None and str(n).strip() not in {str(c).strip() for c in df.columns}]
+    if levels: df = df.reset_index(level=levels)
+    return df.rename(columns=lambda c: str(c).strip())
+
 @patch(cls_method=True)
 def read_parquet(cls:LightCurves, path:str|Path)->LightCurves:
     "Read a collection written by `LightCurves.to_parquet` (or any long table with id, time, mag, err)."
@@ -371,7 +377,7 @@ def read_parquet(cls:LightCurves, path:str|Path)->LightCurves:
             raise LightCurveError(f"{path}: its {_META_KEY.decode()!r} metadata is damaged ({type(e).__name__}: {e}); "
                                   "write the file again with LightCurves.to_parquet, or remove that metadata key to read "
                                   "the light curves without their per-curve metadata") from None
-    try: return cls(table.to_pandas(), meta)
+    try: return cls(_with_index(table.to_pandas()), meta)
     except LightCurveError as e: raise LightCurveError(f"{path}: {e}") from None
 
 # %% ../nbs/00_lightcurve.ipynb #cae68a90

@@ -450,7 +450,7 @@ def _common(p, jobs:int|None=None, seed:bool=False, limit:bool=False, format:boo
         g.add_argument('--id', help="star id (one-star files) or the id column")
         g.add_argument('--sentinel', type=number(float), help="magnitudes >= this are missing values and dropped")
         g.add_argument('--time-format', help="time format: jd, mjd, hjd-2450000, or an astropy format")
-        g.add_argument('--flux', help="flux column of files in fluxes (Rubin: e.g. psfFlux; TESS/Kepler: e.g. SAP_FLUX)")
+        g.add_argument('--flux', help="flux column of files in fluxes (Rubin: e.g. psfFlux; TESS/Kepler: e.g. SAP_FLUX; lightkurve: e.g. sap_flux)")
         g.add_argument('--errors', choices=('skip', 'raise'), default='skip',
                        help="skip (default): a light curve that fails is a row with its error, go on; "
                             "raise: stop at the first failure (exit 1)")

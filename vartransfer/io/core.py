@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from astropy.time import Time
 
-from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
+from ..lightcurve import _one_line, _with_index, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 
 # %% ../../nbs/01a_io_core.ipynb #e7d16d32
 READERS: dict[str, Callable] = {}   # format name -> reader function
@@ -268,13 +268,16 @@ def _frame(src, source:str, comment:str|None=None)->pd.DataFrame:
     except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
     return _read_csv(text, source, comment=comment)
 
+def _parquet_frame(raw:bytes, source:str)->pd.DataFrame:
+    "A parquet file's rows, its pandas index levels as columns; a clear error when it cannot be read."
+    try: return _with_index(pd.read_parquet(io.BytesIO(raw)))
+    except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
+
 def _detections_frame(src, source:str)->pd.DataFrame:
     "The rows as a DataFrame: given, a parquet file, a VOTable, IPAC, ECSV or JSON table, or a CSV (strings)."
-    if isinstance(src, pd.DataFrame): return src.rename(columns=lambda c: str(c).strip())
+    if isinstance(src, pd.DataFrame): return _with_index(src)
     raw = _read_bytes(src, source)
-    if raw[:4] == b'PAR1':
-        try: return pd.read_parquet(io.BytesIO(raw))
-        except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
+    if raw[:4] == b'PAR1': return _parquet_frame(raw, source)
     return _frame(io.BytesIO(raw), source)
 
 # %% ../../nbs/01a_io_core.ipynb #85234232

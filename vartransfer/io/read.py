@@ -20,7 +20,7 @@ from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
 from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _open, _read_bytes, _read_capped,
-                                 _table_frame, _TIME_NAMES, NotALightCurve, READERS, register_reader)
+                                 _table_frame, _TIME_NAMES, _with_index, NotALightCurve, READERS, register_reader)
 from . import asas, difference, photometry, space, tables, wise, ztf   # noqa: F401 (they register their readers)
 from .asas import _asassn_sniff
 from .difference import _antares_sniff, _ztf_alerts_sniff
@@ -66,6 +66,7 @@ def _parquet_format(path:Path)->str:
     if _ztf_alerts_sniff(','.join(names)): return 'ztf_alerts'
     if _ztf_dr_sniff(names): return 'ztf_dr'
     if _asassn_sniff(','.join(names)): return 'asassn'
+    if {'time', 'flux', 'flux_err'} <= set(names) and 'mag' not in names: return 'lightkurve'   # lc.to_pandas(): the time index stored last
     return 'parquet' if {'id', 'time', 'mag', 'err'} <= set(names) else 'table'
 
 def _numeric_rows(text:str)->int:
@@ -76,7 +77,7 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
-_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise', 'antares', 'asassn')   # survey layouts told by column names (VOTable, IPAC, ECSV, JSON, DataFrames)
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise', 'antares', 'asassn', 'lightkurve')   # survey layouts told by column names (VOTable, IPAC, ECSV, JSON, DataFrames)
 
 def _container_format(columns:list[str], kind:str='votable', path='')->str:
     "The survey layout a VOTable, IPAC, ECSV or JSON table's columns match, else the generic 'table' (JSON: if it has a time)."
@@ -131,13 +132,14 @@ def read_lightcurve(path,                        # light-curve file (any registe
                     id:str|None=None,            # id column, or the star id
                     sentinel:float|None=None,    # missing-value magnitude code
                     time_format:str|None=None,   # 'jd', 'mjd', 'hjd-2450000', ... or an astropy Time format
-                    flux:str|None=None,          # flux column of the formats that convert fluxes (rubin, tess_kepler)
+                    flux:str|None=None,          # flux column of the formats that convert fluxes (lightkurve, rubin, tess_kepler)
                     errors:str='raise',          # 'raise': stop at the first failure; 'skip': list failures in `.skipped`
                     **kwargs,                    # passed to the reader
                    )->LightCurves:
     "Read a light-curve file (format given or detected) into a `LightCurves`, failures raised or listed in `.skipped`."
     if errors not in ('raise', 'skip'): raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
     if isinstance(path, Table): path = _table_frame(path)                  # an astroquery answer
+    if isinstance(path, pd.DataFrame): path = _with_index(path)            # ids or times kept in the index
     frame = isinstance(path, pd.DataFrame)
     source = 'DataFrame' if frame else _name(path)
     columns = {k: v for k, v in dict(time=time, mag=mag, err=err).items() if v is not None}

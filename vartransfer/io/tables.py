@@ -18,8 +18,8 @@ from astropy.time import Time
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_container_frame, _attempt, _container, _ERR_NAMES, _file_id, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
-                                 _numeric_table, _OPTIONS_HINT, _pick, _read_bytes, _read_csv, _read_text, _TIME_NAMES,
-                                 _time_meta, _to_reduced, register_reader)
+                                 _numeric_table, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_csv, _read_text, _TIME_NAMES,
+                                 _time_meta, _to_reduced, _with_index, register_reader)
 
 # %% ../../nbs/01e_io_tables.ipynb #d0f3723e
 @register_reader('text', extensions=('.txt', '.dat', '.csv', '.tsv'))
@@ -86,11 +86,9 @@ def _wide_columns(names:list[str])->dict:
 
 def _table_frame(src, source:str, sep:str|None, comment:str|None)->tuple[pd.DataFrame, bool]:
     "The table as a DataFrame (strings for text; typed for VOTable, IPAC, ECSV) and whether its columns had no names."
-    if isinstance(src, pd.DataFrame): return src.rename(columns=lambda c: str(c).strip()), False
+    if isinstance(src, pd.DataFrame): return _with_index(src), False
     raw = _read_bytes(src, source)
-    if raw[:4] == b'PAR1':
-        try: return pd.read_parquet(io.BytesIO(raw)), False
-        except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
+    if raw[:4] == b'PAR1': return _parquet_frame(raw, source), False
     if _container(raw): return _container_frame(raw, source, _container(raw)), False
     try: text = raw.decode('utf-8')
     except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
