@@ -24,6 +24,7 @@ from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _n
 from . import asas, difference, photometry, space, tables, wise, ztf   # noqa: F401 (they register their readers)
 from .asas import _asassn_sniff
 from .difference import _antares_sniff, _ztf_alerts_sniff
+from .tables import SeveralStars
 from .ztf import _alerce_sniff, _rubin_sniff, _ztf_dr_sniff
 
 # %% ../../nbs/01f_io_read.ipynb #34d1e414
@@ -168,6 +169,10 @@ def read_lightcurve(path,                        # light-curve file (any registe
     if 'errors' in params: kwargs['errors'] = errors
     token = _QUIET.set(True)
     try: out = reader(path, **kwargs)
+    except SeveralStars as e:                         # a table of several stars that looked like one light curve
+        if format is not None or id is not None: raise
+        return read_lightcurve(path, 'table', **options, **({'id': e.column} if e.column else {}),
+                               **({} if sentinel is None else dict(sentinel=sentinel)), errors=errors)
     finally: _QUIET.reset(token)
     if isinstance(out, LightCurve):
         if out.id is None: out.id = 'star'
