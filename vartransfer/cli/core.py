@@ -377,8 +377,18 @@ def model_outputs(stem, force:bool=False)->Path:
     return Path(stem)
 
 # %% ../../nbs/20a_cli_core.ipynb #42fbb78a
-def _one_band(table:pd.DataFrame, band:str|None)->pd.DataFrame:
+def _one_band(table:pd.DataFrame,     # feature table, indexed by id
+              band:str|None,           # --band
+              labelled=None,           # ids of the labelled stars: without --band, the band with most of them (features computed) is used
+             )->pd.DataFrame:
     "One row per id: the rows of `band`, or the table when it has one row per id already."
+    if band is None and not table.index.is_unique and 'band' in table.columns and labelled is not None:
+        ok = table[table['error'].isna()] if 'error' in table.columns else table
+        counts = ok[ok.index.isin(pd.Index(labelled).astype(str))]['band'].astype(str).value_counts()
+        if len(counts):
+            band = counts.index[0]
+            warnings.warn(f"the feature table has several rows per id (bands {sorted(table['band'].astype(str).unique())}): using band {band!r}, "
+                          f"which has the most labelled stars with features ({counts.iloc[0]} of {len(pd.Index(labelled))}); --band picks another")
     if band is not None:
         if 'band' not in table.columns: raise ValueError("the feature table has no 'band' column; drop --band")
         table = table[table['band'].astype(str) == band]
@@ -396,8 +406,12 @@ def _finite(table:pd.DataFrame, features:list[str])->pd.Series:
 
 def _labelled(table:pd.DataFrame, args, features:list[str])->tuple[pd.DataFrame, pd.Series]:
     "Feature rows with finite features and their labels (from `args.labels`, `args.label_column`)."
-    table = _one_band(table, getattr(args, 'band', None))
-    labels = read_labels(args.labels, table.index, args.label_column, getattr(args, 'id_column', 'id'))
+    id_column = getattr(args, 'id_column', 'id')
+    with warnings.catch_warnings():                      # labels without a star: said once, below
+        warnings.simplefilter('ignore')
+        labelled = read_labels(args.labels, table.index, args.label_column, id_column).index
+    table = _one_band(table, getattr(args, 'band', None), labelled)
+    labels = read_labels(args.labels, table.index, args.label_column, id_column)
     ok = _finite(table.loc[labels.index], features)
     if not ok.all(): warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features left out, e.g. {list(ok.index[~ok][:3])}")
     labels = labels[ok.to_numpy()]

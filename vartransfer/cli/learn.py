@@ -253,7 +253,11 @@ def cmd_evaluate(args)->int:
         if p: check_output(p, args.force)
     if args.confusion: check_figure_format(args.confusion)
     model = load_model(args.model)
-    table = _one_band(load_features(args.inputs, args.jobs, None, args.format, not args.quiet), args.band)
+    table = load_features(args.inputs, args.jobs, None, args.format, not args.quiet)
+    with warnings.catch_warnings():                      # labels without a star: said once, below
+        warnings.simplefilter('ignore')
+        labelled = read_labels(args.labels, table.index, args.label_column, args.id_column).index
+    table = _one_band(table, args.band, labelled)
     labels = read_labels(args.labels, table.index, args.label_column, args.id_column)
     pred = model.predict(table.loc[labels.index])
     predicted = superclass_predictions(pred, list(model.classes)) if args.superclass else pred['class']
