@@ -41,7 +41,7 @@ def _label_arguments(p, what:str):
     p.add_argument('--labels', required=True, help=f"CSV with columns id,label: the {what}")
     p.add_argument('--label-column', default='label', help="the label column of the CSV (default label)")
     p.add_argument('--id-column', default='id', help="the star id column of the CSV (default id)")
-    p.add_argument('--band', help="the band to use when the feature table has several per star")
+    p.add_argument('--band', help="the band to use when the feature table has several per star (default: the one with the most labelled stars)")
 
 def widths_type(s:str)->tuple[int, ...]:
     "argparse type of --widths: positive integers separated by commas."
