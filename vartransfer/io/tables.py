@@ -29,15 +29,21 @@ class SeveralStars(LightCurveError):
 
 def _implied_ids(columns:dict,        # name -> values (strings or numbers) of the columns not used as time, magnitude, error or band
                  time:np.ndarray,     # the time column, in row order
+                 band=None,           # the band of each row (None: one band)
                 )->str|None:          # the column naming the stars, or None
-    "The column that tells the stars of a long table apart when none is named like an id: constant in blocks, the time falling back at each new block."
-    found = []
+    "The column that tells the stars of a long table apart when none is named like an id (see below)."
+    blocks, apart = [], []
+    key = pd.Series(time).astype(str) + '|' + ('' if band is None else pd.Series(np.asarray(band)).astype(str))
+    repeated = key.duplicated(keep=False).mean() > 0.25          # many epochs shared: stars observed together, rows interleaved
     for name, v in columns.items():
         v = np.asarray(v)
+        n_values = len(pd.unique(v))
+        if n_values < 2 or n_values * 2 > len(v): continue         # ids: 2+ values, 2+ rows each
         new = np.flatnonzero(v[1:] != v[:-1]) + 1
-        if not len(new) or len(new) + 1 != len(pd.unique(v)) or len(pd.unique(v)) * 2 > len(v): continue   # one block per value, 2+ rows each
         with np.errstate(invalid='ignore'):
-            if np.all(time[new] < time[new - 1]): found.append(name)
+            if len(new) + 1 == n_values and np.all(time[new] < time[new - 1]): blocks.append(name)   # one block per star, time restarting
+        if repeated and not (key + '|' + pd.Series(v).astype(str)).duplicated().any(): apart.append(name)   # tells the shared epochs apart
+    found = blocks or apart
     return found[0] if len(found) == 1 else None
 
 @register_reader('text', extensions=('.txt', '.dat', '.csv', '.tsv'))
@@ -213,7 +219,8 @@ def read_table(path,                            # text/CSV/parquet file (path or
     if id is None and id_col is None and layout == 'long':   # a long table of several stars whose id column has another name?
         used = {j for _, it, im, ie in plan for j in (it, im, ie)} | {band_col}
         t0 = pd.to_numeric(df.iloc[:, plan[0][1]], errors='coerce').to_numpy(np.float64)
-        implied = _implied_ids({names[j]: df.iloc[:, j].astype(str).str.strip().to_numpy() for j in range(len(names)) if j not in used}, t0)
+        implied = _implied_ids({names[j]: df.iloc[:, j].astype(str).str.strip().to_numpy() for j in range(len(names)) if j not in used}, t0,
+                               None if band_col is None else df.iloc[:, band_col].astype(str).to_numpy())
         if implied is not None: id_col = names.index(implied)
     star_default = str(id) if id is not None and id_col is None else _file_id(path, None) if not isinstance(path, pd.DataFrame) else 'star'
     ids = df.iloc[:, id_col].astype(str).str.strip().to_numpy() if id_col is not None else np.full(len(df), star_default, dtype=object)
@@ -235,7 +242,7 @@ def read_table(path,                            # text/CSV/parquet file (path or
                 def make(sel=sel, star=star, b=b, key=key):
                     keep = sel & ~missing
                     lc = LightCurve(t_red[keep], m[keep], e[keep], id=star, band=b or None, survey=survey,
-                                    meta=dict(tmeta, layout=layout, columns=cols, **({'id_column': f'{implied} (found: blocks of rows, the time falling back at each)'} if implied else {})), source=f"{source}: {key}", **kwargs)
+                                    meta=dict(tmeta, layout=layout, columns=cols, **({'id_column': f'{implied} (found: no id column named)'} if implied else {})), source=f"{source}: {key}", **kwargs)
                     lc.report['sentinel_dropped'] += int((sel & missing).sum())
                     return lc
                 lc = _attempt(make, key, errors, skipped)
