@@ -156,8 +156,10 @@ def class_notes(classes:list,    # the target classes
     lines = [f"classes read through the taxonomy: {', '.join(read)}"] if read else []
     if gaps:
         why = '; '.join(f"{c}: {'no source class left for ' + t if t else how}" for c, (t, how) in resolved.items() if c in gaps)
-        lines.append(f"no source class feeds {sorted(gaps, key=classes.index)} ({why}): learned from their labels alone "
-                     "(zero-shot candidates give them their labelled proportion)")
+        alone = ("no zero-shot candidates, and the new heads start at random; class names the taxonomy reads (EW, RRAB, Mira, CEPH, ...: "
+                 "any survey's spelling) let transfer start from the sources' classes" if len(gaps) == len(classes) else
+                 "zero-shot candidates give them their labelled proportion")
+        lines.append(f"no source class feeds {sorted(gaps, key=classes.index)} ({why}): learned from their labels alone ({alone})")
     return lines
 
 def cmd_transfer(args)->int:
