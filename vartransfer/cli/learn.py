@@ -219,7 +219,7 @@ def evaluate_arguments(p):
     p.add_argument('model', help=MODEL_HELP)
     p.add_argument('inputs', nargs='+', metavar='INPUT', help="feature table (or light curves)")
     _label_arguments(p, 'true classes')
-    p.add_argument('--superclass', action='store_true', help="score the model's classes mapped to UPSILoN-T superclasses")
+    p.add_argument('--superclass', action='store_true', help="score the model's classes and the labels mapped to UPSILoN-T superclasses")
     p.add_argument('--json', help="save the scores and report as JSON")
     p.add_argument('--confusion', help="save the confusion matrix as an image (.png, .pdf)")
     _common(p, jobs=1, format=True)
@@ -261,6 +261,7 @@ def cmd_evaluate(args)->int:
         labelled = read_labels(args.labels, table.index, args.label_column, args.id_column).index
     table = _one_band(table, args.band, labelled)
     labels = read_labels(args.labels, table.index, args.label_column, args.id_column)
+    if args.superclass: labels = labels.map(_superclass)       # the labels in any survey's spelling, as superclasses too
     pred = model.predict(table.loc[labels.index])
     predicted = superclass_predictions(pred, list(model.classes)) if args.superclass else pred['class']
     classes = sorted({_superclass(c) for c in model.classes}) if args.superclass else list(model.classes)
