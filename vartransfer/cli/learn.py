@@ -55,6 +55,11 @@ def widths_type(s:str)->tuple[int, ...]:
 def _check_classes(labels:pd.Series, what:str):
     "Refuse labels of a single class; warn about classes with one labelled star."
     if labels.nunique() < 2: raise ValueError(f"{what} needs at least 2 classes, the labels have {labels.unique().tolist()}")
+    spellings = {}
+    for c in labels.unique(): spellings.setdefault(' '.join(str(c).casefold().replace('_', ' ').split()), []).append(c)
+    alike = [sorted(v) for v in spellings.values() if len(v) > 1]
+    if alike: warnings.warn(f"classes {alike} differ only in case, spaces or underscores: they are trained as different classes; "
+                            "spell each class one way in the labels")
     ones = sorted(labels.value_counts().loc[lambda c: c == 1].index)
     if ones: warnings.warn(f"class(es) {ones} have a single labelled star: the model sees it once, and in cross-validation "
                            "it is predicted by models that never saw its class (it moves no stacking weight)")
