@@ -168,6 +168,7 @@ class StackedClassifier(Classifier):
                  weights:dict,          # name -> weight (normalised here)
                  temperature:float=1.,  # applied to the mixture
                  meta:dict|None=None,   # notes: the report of `stack`, training data
+                 member_temperatures:dict|None=None,  # name -> temperature applied to that member's probabilities (default 1)
                 ):
         self.members = dict(members)
         if set(weights) != set(self.members): raise ValueError("StackedClassifier: weights and members name different candidates")
@@ -178,6 +179,7 @@ class StackedClassifier(Classifier):
         for n, m in self.members.items():
             if sorted(m.classes) != sorted(self.classes): raise ValueError(f"StackedClassifier: {n} has classes {m.classes}, not {self.classes}")
         self.temperature, self.meta = float(temperature), dict(meta or {})
+        self.member_temperatures = {n: float((member_temperatures or {}).get(n, 1.)) for n in self.members}
         self.features = list(dict.fromkeys(f for m in self.members.values() for f in getattr(m, 'features', [])))
     def __repr__(self):
         return f"StackedClassifier({', '.join(f'{n}: {w:.2f}' for n, w in self.weights.items())}; T={self.temperature:.3g})"
@@ -186,7 +188,8 @@ class StackedClassifier(Classifier):
         "The weighted mean of the members' probabilities, tempered."
         out = 0.
         for n, m in self.members.items():
-            out = out + self.weights[n] * m.predict_proba(X)[:, [m.classes.index(c) for c in self.classes]]
+            p = m.predict_proba(X)[:, [m.classes.index(c) for c in self.classes]]
+            out = out + self.weights[n] * (p if self.member_temperatures[n] == 1 else apply_temperature(p, self.member_temperatures[n]))
         return out if self.temperature == 1 else apply_temperature(out, self.temperature)
 
     def report(self)->pd.DataFrame:
@@ -202,7 +205,7 @@ class StackedClassifier(Classifier):
         arrays, members = {}, []
         for i, (n, m) in enumerate(self.members.items()):
             kind, p = _member_kind(m), f'm{i}.'
-            c = {'name': n, 'kind': kind, 'weight': float(self.weights[n]), 'classes': list(m.classes)}
+            c = {'name': n, 'kind': kind, 'weight': float(self.weights[n]), 'classes': list(m.classes), 'temperature': self.member_temperatures[n]}
             if kind == 'network': c['network'] = _network_config(m, p, arrays)
             elif kind == 'zero-shot':
                 c.update(network=_network_config(m.source, p, arrays), matrix=m.matrix.tolist(), log_prior=m.log_prior.tolist())
@@ -241,7 +244,8 @@ class StackedClassifier(Classifier):
                 m.features, m.classes = list(c['features']), list(c['classes'])
                 m.model = forest_from_arrays({k: v.numpy() for k, v in tensors.items() if k.startswith(p)}, c['forest'], p)
             members[c['name']] = m
-        return cls(members, {c['name']: c['weight'] for c in config['members']}, config['temperature'], config['meta'])
+        return cls(members, {c['name']: c['weight'] for c in config['members']}, config['temperature'], config['meta'],
+                   {c['name']: c.get('temperature', 1.) for c in config['members']})
 
 def load_classifier(path)->Classifier:
     "A saved `VarClassifier` or `StackedClassifier`, whichever the JSON names."
@@ -262,6 +266,7 @@ def stack(candidates:dict,             # name -> function(ids) -> fitted `Classi
           calibrate:bool=False,        # temperature from the out-of-fold mixture (`honest_temperature`); off: see below
           min_labelled:int=12,         # fewer labelled stars: equal weights, no cross-validation
           weighting:str='likelihood',  # 'likelihood' (out-of-fold, as above) or 'equal' (no cross-validation: `transfer_ensemble`'s weights)
+          calibrate_members:int|None=None, # this many labelled stars or more: each candidate's temperature fitted on its out-of-fold predictions first (None: never)
           seed:int=0,                  # folds and halves
           cache:dict|None=None,        # (name, ids) -> fitted model, reused and filled
          )->StackedClassifier:
@@ -285,6 +290,10 @@ def stack(candidates:dict,             # name -> function(ids) -> fitted `Classi
                                  'note': note, 'candidates': rows, 'temperature_note': note})
     fl = oof_folds(labels, folds, seed)
     P = {nm: oof_proba(lambda ids, nm=nm: fit(nm, ids), labels, table, classes, fl) for nm in names}
+    temps = {nm: 1. for nm in names}
+    if calibrate_members is not None and n >= calibrate_members:   # a forest's votes are too soft, a network may be overconfident
+        temps = {nm: fit_temperature(P[nm], labels, classes) for nm in names}
+        P = {nm: apply_temperature(P[nm], temps[nm]) for nm in names}
     yi = pd.Index(classes).get_indexer(np.asarray(labels, dtype=object))
     L = np.stack([P[nm][np.arange(n), yi] for nm in names], 1)
     pseudo = np.zeros(len(names))
@@ -305,16 +314,18 @@ def stack(candidates:dict,             # name -> function(ids) -> fitted `Classi
     for j, nm in enumerate(names):
         why = (f"kept: weight {w[j]:.3f} >= {min_weight}" if keep[j] else
                f"dropped: weight {w[j]:.3f} < {min_weight} (adds nothing to the out-of-fold likelihood of the others)")
-        rows.append({'member': nm, 'weight_raw': float(w[j]), 'weight': float(wk[j]), 'kept': bool(keep[j]), **oof_scores(P[nm]), 'why': why})
+        rows.append({'member': nm, 'weight_raw': float(w[j]), 'weight': float(wk[j]), 'kept': bool(keep[j]), 'temperature': temps[nm],
+                     **oof_scores(P[nm]), 'why': why})
     ens = oof_scores(apply_temperature(mix, T) if T != 1 else mix)
     best = max(rows, key=lambda r: r['oof_log_lik'])
     meta = {'recipe': 'vartransfer stack', 'n_labelled': n, 'folds': len(fl), 'shrinkage': shrinkage, 'toward': toward,
+            'members_calibrated': bool(calibrate_members is not None and n >= calibrate_members),
             'min_weight': min_weight, 'seed': seed, 'candidates': rows, 'oof_ensemble': ens,
             'best_member': best['member'], 'temperature_note': tnote,
             'note': f"{int(keep.sum())} of {len(names)} candidates kept; out-of-fold MCC {ens['oof_mcc']:.3f} "
                     f"(best single candidate by likelihood: {best['member']}, MCC {best['oof_mcc']:.3f})"}
     members = {nm: fit(nm, labels.index) for j, nm in enumerate(names) if keep[j]}
-    return StackedClassifier(members, {nm: wk[names.index(nm)] for nm in members}, T, meta)
+    return StackedClassifier(members, {nm: wk[names.index(nm)] for nm in members}, T, meta, {nm: temps[nm] for nm in members})
 
 # %% ../nbs/10b_stack.ipynb #st000021
 def _source_names(sources)->list[str]:
