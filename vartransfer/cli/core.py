@@ -258,7 +258,10 @@ def read_labels(path,                # CSV with columns `id_column` and `column`
     if labels.empty: raise ValueError(f"{p}: no labels in column {column!r}")
     dup = labels.index[labels.index.duplicated()]
     if len(dup): raise ValueError(f"{p}: duplicate ids, e.g. {list(dup[:3])}")
-    if ids is None: return labels
+    return labels if ids is None else _labels_among(labels, ids, p)
+
+def _labels_among(labels:pd.Series, ids, p)->pd.Series:
+    "The labels of the stars `ids`: an error if none is there, a warning for those that are not."
     ids = pd.Index([str(i) for i in ids])
     known = labels.index.isin(ids)
     if not known.any():
@@ -404,14 +407,15 @@ def _finite(table:pd.DataFrame, features:list[str])->pd.Series:
     if missing: raise ValueError(f"the feature table lacks column(s) {missing}")
     return pd.Series(np.isfinite(table[features].to_numpy(np.float64)).all(1), index=table.index)
 
+def _band_and_labels(table:pd.DataFrame, args)->tuple[pd.DataFrame, pd.Series]:
+    "One row per id (`_one_band`, chosen by the labelled stars without --band) and the labels of its stars, the CSV read once."
+    every = read_labels(args.labels, None, args.label_column, getattr(args, 'id_column', 'id'))
+    table = _one_band(table, getattr(args, 'band', None), every.index)
+    return table, _labels_among(every, table.index, args.labels)
+
 def _labelled(table:pd.DataFrame, args, features:list[str])->tuple[pd.DataFrame, pd.Series]:
     "Feature rows with finite features and their labels (from `args.labels`, `args.label_column`)."
-    id_column = getattr(args, 'id_column', 'id')
-    with warnings.catch_warnings():                      # labels without a star: said once, below
-        warnings.simplefilter('ignore')
-        labelled = read_labels(args.labels, table.index, args.label_column, id_column).index
-    table = _one_band(table, getattr(args, 'band', None), labelled)
-    labels = read_labels(args.labels, table.index, args.label_column, id_column)
+    table, labels = _band_and_labels(table, args)
     ok = _finite(table.loc[labels.index], features)
     if not ok.all(): warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features left out, e.g. {list(ok.index[~ok][:3])}")
     labels = labels[ok.to_numpy()]

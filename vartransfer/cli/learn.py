@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import (_common, _finite, _labelled, _one_band, MODEL_HELP, check_inputs, check_output, is_feature_table,
-                                  light_curve_items, load_features, load_model, model_outputs, number, read_labels, register_command)
+from .core import (_band_and_labels, _common, _finite, _labelled, MODEL_HELP, check_inputs, check_output, is_feature_table,
+                                  light_curve_items, load_features, load_model, model_outputs, number, register_command)
 
 # %% ../../nbs/20c_cli_learn.ipynb #844151f1
 def epoch_bar(total:int,         # epochs of all the fits together
@@ -260,12 +260,7 @@ def cmd_evaluate(args)->int:
         if p: check_output(p, args.force)
     if args.confusion: check_figure_format(args.confusion)
     model = load_model(args.model)
-    table = load_features(args.inputs, args.jobs, None, args.format, not args.quiet)
-    with warnings.catch_warnings():                      # labels without a star: said once, below
-        warnings.simplefilter('ignore')
-        labelled = read_labels(args.labels, table.index, args.label_column, args.id_column).index
-    table = _one_band(table, args.band, labelled)
-    labels = read_labels(args.labels, table.index, args.label_column, args.id_column)
+    table, labels = _band_and_labels(load_features(args.inputs, args.jobs, None, args.format, not args.quiet), args)
     if args.superclass: labels = labels.map(_superclass)       # the labels in any survey's spelling, as superclasses too
     pred = model.predict(table.loc[labels.index])
     predicted = superclass_predictions(pred, list(model.classes)) if args.superclass else pred['class']
