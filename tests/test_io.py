@@ -95,7 +95,7 @@ def test_format_guessing_on_mirror(mirror):
 
 @pytest.mark.parametrize("name, fmt, time_ref", [
     ("ogle_lmc_cep.dat", "ogle", "HJD"), ("asas_acvs_053342-7012.3.txt", "asas", "HJD"),
-    ("asassn_skypatrol_v1.csv", "asassn", "HJD"), ("asassn_skypatrol_v2.csv", "asassn", "JD"),
+    ("asassn_skypatrol_v1.csv", "asassn", "HJD"), ("asassn_skypatrol_v2.csv", "asassn", "JD"), ("asassn_skypatrol_v2_web.csv", "asassn", "JD"),
     ("ztf_irsa_lightcurve.csv", "ztf", "HJD"), ("ztf_irsa_lightcurve.xml", "ztf", "HJD"), ("ztf_irsa_lightcurve.tbl", "ztf", "HJD"),
     ("gaia_dr3_epoch_long.csv", "gaia", "BJD_TCB"),
     ("gaia_dr3_epoch_wide.csv", "gaia", "BJD_TCB"), ("hipparcos_ep_22792.txt", "hipparcos", "BJD"),
@@ -646,6 +646,68 @@ def test_cli_features_of_wise_tables(tmp_path, capsys):
     assert f.loc[("neowise_single_exposure", "W1"), "n_points"] == 189       # 20 of the 209 exposures dropped for poor frames or artifacts
     assert "1 x no detection" in capsys.readouterr().err
 
+def test_asassn_skypatrol_v2_web_download():
+    "The Sky Patrol v2 web CSV (# metadata lines, blank lines, then its header) is ASAS-SN: limits and Quality B dropped and counted, one curve per filter."
+    path = FIXTURES / "asassn_skypatrol_v2_web.csv"
+    assert guess_format(path) == "asassn"
+    raw = pd.read_csv(path, comment="#")
+    for got in (read_lightcurve(path), read_asassn(path), read_lightcurve(path, format="asassn")):
+        assert got.keys == [("661425129485", "V"), ("661425129485", "g")] and [len(lc) for lc in got] == [21, 17]
+        assert got.meta[["upper_limits_dropped", "quality_rejected"]].values.tolist() == [[2, 1], [1, 2]]
+        for band in ("V", "g"):
+            good = raw[(raw["Filter"] == band) & (raw["Mag Error"] < 99) & (raw["Quality"] == "G")]
+            lc = got["661425129485", band]
+            np.testing.assert_allclose(lc.time, good["JD"] - 2_400_000)
+            np.testing.assert_allclose(lc.mag, good["Mag"]); np.testing.assert_allclose(lc.err, good["Mag Error"])
+        assert got[0].meta["time_ref"] == "JD" and (got[0].meta["ra"], got[0].meta["dec"]) == (246.61297, -29.3245)
+    assert raw["Mag"].max() > 17 and (raw["Mag Error"] > 99).sum() == 3          # the limits the curves leave out
+
+
+def test_asassn_files_with_a_byte_order_mark(tmp_path):
+    "A UTF-8 byte-order mark before the header or the # lines changes neither the detection nor the curves."
+    for name in ("asassn_skypatrol_v2_web.csv", "asassn_skypatrol_v1.csv"):
+        (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + (FIXTURES / name).read_bytes())
+        assert guess_format(tmp_path / name) == "asassn"
+        got, want = read_lightcurve(tmp_path / name), read_asassn(FIXTURES / name)
+        pd.testing.assert_frame_equal(got.data.assign(id="x"), want.data.assign(id="x"))
+        assert got.bands == ["V", "g"]
+
+
+def test_neowise_cone_search_gives_one_star_per_source(tmp_path):
+    "A NEOWISE cone search holding a brighter neighbour, a faint unlisted source and a moving object: one star per source, never merged."
+    from vartransfer.io.wise import read_wise
+    path = FIXTURES / "neowise_cone_search.tbl"
+    assert guess_format(path) == "wise"
+    raw = Table.read(path, format="ascii.ipac").to_pandas()
+    target, neighbour, faint = "1213104401351011", "1213104401351012", "J080604.79-041751.8"
+    for got in (read_lightcurve(path, errors="skip"), read_wise(path, errors="skip")):
+        assert sorted(got.ids) == [target, neighbour, faint] and got.bands == ["W1", "W2"]
+        assert {k: len(got[k]) for k in got.keys} == {(target, "W1"): 144, (target, "W2"): 144, (neighbour, "W1"): 144,
+                                                       (neighbour, "W2"): 144, (faint, "W1"): 14, (faint, "W2"): 14}
+        assert [k.rsplit(":", 1)[-1] for k in got.skipped] == ["J080604.20-041758.0"]     # the moving object: said, not a curve
+        assert "1 detection(s) with no AllWISE source" in list(got.skipped.values())[0]
+        for star, rows in ((target, raw[raw.dist < 1]), (neighbour, raw[(raw.dist > 5) & (raw.dist < 7)])):
+            rows = rows.sort_values("mjd")
+            np.testing.assert_allclose(got[star, "W1"].time, rows.mjd + 0.5)
+            np.testing.assert_allclose(got[star, "W1"].mag, rows.w1mpro); np.testing.assert_allclose(got[star, "W2"].mag, rows.w2mpro)
+    assert raw[raw.dist < 1].allwise_cntr.isna().sum() == 5                    # the target's unassociated detections joined it
+    with pytest.raises(LightCurveError, match=r"exposure\(s\) hold two or more detections"):
+        read_wise(raw.drop(columns=["allwise_cntr", "ra", "dec"]))               # nothing tells the sources apart: refused
+
+
+@pytest.mark.parametrize("name, stars", [("neowise_cone_search.tbl", ["1213104401351011", "1213104401351012", "J080604.20-041758.0",
+                                                                      "J080604.79-041751.8"]),
+                                          ("asassn_skypatrol_v2_web.csv", ["661425129485"])])
+def test_cli_features_lists_every_star(tmp_path, name, stars):
+    "`vartransfer features` on a cone search or a Sky Patrol web download: a row for every star and band; the lone detection is a row with its reason."
+    from vartransfer.cli.main import main
+    out = tmp_path / "f.csv"
+    assert main(["features", str(FIXTURES / name), "-o", str(out), "-f", "-q"]) == 0
+    f = pd.read_csv(out, dtype={"id": str})
+    assert sorted(set(f["id"])) == stars
+    assert f["error"].isna().sum() == 2 * len([s for s in stars if not s.startswith("J080604.20")])
+
+
 def test_cli_features_of_antares_loci(tmp_path, capsys):
     "A saved ANTARES `Locus.lightcurve` and the API's JSON of loci give the stars' periods in apparent magnitudes; the locus without reference magnitudes is said."
     from vartransfer.cli.main import main
@@ -738,3 +800,203 @@ def test_a_survey_dataframe_goes_to_its_reader(name):
     pd.testing.assert_frame_equal(got.data[cols], want.data[cols])
     counts = [c for c in want.meta.columns if c.endswith(("_rejected", "_dropped"))]
     assert got.meta[counts].to_numpy().tolist() == want.meta[counts].to_numpy().tolist()
+
+
+# ---------------------------------------------------------------- Gaia COMBINED, ALeRCE forced photometry, ZTF HATS (make_fixtures_ztf_gaia.py)
+
+GAIA_SOURCES = ("4111834567779557376", "5853498713190525696")
+
+
+@pytest.mark.parametrize("name", ["gaia_dr3_epoch_combined.csv", "gaia_dr3_epoch_combined.xml"])
+def test_gaia_one_row_per_transit_of_two_sources(name):
+    "DataLink's COMBINED layout since Dec 2024 (one row per transit, bands side by side): each source its own star, rejections counted."
+    assert guess_format(FIXTURES / name) == "gaia"
+    for got in (read_lightcurve(FIXTURES / name), read_gaia_epoch(FIXTURES / name)):
+        assert got.keys == [(s, b) for s in GAIA_SOURCES for b in ("BP", "G", "RP")]
+        assert [len(lc) for lc in got] == [22, 20, 22, 17, 18, 18]
+        assert got.meta[["variability_rejected", "photometry_rejected", "nonfinite_dropped"]].sum().tolist() == [1, 1, 1]
+        assert got.meta.loc[(GAIA_SOURCES[0], "G"), ["variability_rejected", "photometry_rejected"]].tolist() == [1, 1]
+        rows = pd.read_csv(FIXTURES / "gaia_dr3_epoch_combined.csv", dtype={"source_id": str})
+        for s in GAIA_SOURCES:
+            mine = rows[rows.source_id == s]
+            np.testing.assert_allclose(got[s, "RP"].time, mine["rp_obs_time"] + 55_197.5)
+            np.testing.assert_allclose(got[s, "RP"].mag, mine["rp_mag"])
+            np.testing.assert_allclose(got[s, "RP"].err, 2.5 / np.log(10) / mine["rp_flux_over_error"])
+        assert set(got.meta["time_ref"]) == {"BJD_TCB"}
+
+
+def test_gaia_combined_rows_interleaved_and_fits():
+    "Rows of several sources in any order give the same curves; the FITS DataLink answer (big-endian columns) is read too."
+    want = read_gaia_epoch(FIXTURES / "gaia_dr3_epoch_combined.csv")
+    rows = pd.read_csv(FIXTURES / "gaia_dr3_epoch_combined.csv")
+    pd.testing.assert_frame_equal(read_gaia_epoch(rows.sample(frac=1, random_state=3)).data, want.data)
+    buf = io.BytesIO()
+    Table.read(FIXTURES / "gaia_dr3_epoch_combined.xml").write(buf, format="fits")
+    buf.seek(0)
+    pd.testing.assert_frame_equal(read_gaia_epoch(buf).data, want.data)
+
+
+def test_alerce_forced_photometry_json(tmp_path):
+    "ALeRCE's forced photometry (mag, e_mag, mag_corr, ...) is ALeRCE: apparent magnitudes, bands zg zr zi, 100 +- 100 epochs counted."
+    import json
+    import warnings
+    path = FIXTURES / "ZTF18abcdefg_alerce_forced_photometry.json"
+    assert guess_format(path) == "alerce"
+    raw = pd.DataFrame(json.loads(path.read_text()))
+    for got in (read_lightcurve(path), read_alerce(path)):
+        assert got.keys == [("ZTF18abcdefg", "zg"), ("ZTF18abcdefg", "zi"), ("ZTF18abcdefg", "zr")]
+        assert [len(lc) for lc in got] == [22, 12, 24] and got.meta["no_magnitude_dropped"].tolist() == [2, 0, 2]
+        assert set(got.meta["magnitudes"]) == {"mag_corr"} and set(got.meta["survey"]) == {"ZTF (ALeRCE)"}
+        r = raw.query("fid == 2 and mag < 99").sort_values("mjd")
+        np.testing.assert_allclose(got["ZTF18abcdefg", "zr"].mag, r["mag_corr"])
+        np.testing.assert_allclose(got["ZTF18abcdefg", "zr"].err, r["e_mag_corr"])
+        np.testing.assert_allclose(got["ZTF18abcdefg", "zr"].time, r["mjd"] + 0.5)
+    raw.to_parquet(tmp_path / "forced.parquet")
+    assert guess_format(tmp_path / "forced.parquet") == "alerce"
+    two = read_lightcurve(pd.concat([raw, raw.assign(oid="ZTF19aaaaaaa")]))
+    assert two.ids == ["ZTF18abcdefg", "ZTF19aaaaaaa"] and len(two) == 6
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        diff = read_alerce(raw.assign(mag_corr=None, e_mag_corr=None, corrected=False))
+    assert set(diff.meta["magnitudes"]) == {"mag"} and diff.meta["no_magnitude_dropped"].tolist() == [2, 0, 2]
+    assert len(caught) == 1 and "3 curve(s) keep difference-image magnitudes" in str(caught[0].message)
+    np.testing.assert_allclose(diff["ZTF18abcdefg", "zr"].mag, raw.query("fid == 2 and mag < 99").sort_values("mjd")["mag"])
+
+
+def test_ztf_hats_partition(tmp_path):
+    "A partition of IRSA's ZTF HATS catalogue (epochs nested in `lightcurve`) is ztf_dr: one curve per object row, catflags counted."
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    path = FIXTURES / "ztf_dr23_lc-hats_Npix=3456.parquet"
+    assert guess_format(path) == "ztf_dr"
+    table = pq.read_table(path)
+    with pytest.warns(UserWarning, match=r"skipped 1 light curve\(s\) that failed validation: 1633207400009999 \(zg\)"):
+        direct = READERS["ztf_dr"](path, errors="skip")               # called directly, the reader says what it skipped
+    for got in (read_lightcurve(path, errors="skip"), direct):
+        assert got.keys == [("1633107400004738", "zr"), ("1633207400004730", "zg")]
+        assert list(got.skipped)[0].endswith("1633207400009999 (zg)") and [len(lc) for lc in got] == [41, 37]
+        assert got.meta["catflags_rejected"].tolist() == [4, 3] and set(got.meta["time_ref"]) == {"HJD"}
+        ep = pd.DataFrame(table.column("lightcurve")[1].as_py()).query("catflags == 0")
+        np.testing.assert_allclose(got["1633107400004738", "zr"].time, ep["hmjd"] + 0.5)
+        np.testing.assert_allclose(got["1633107400004738", "zr"].mag, ep["mag"], rtol=1e-6)
+    with pytest.raises(LightCurveError, match=r"1633207400009999 \(zg\): 6 valid point"):
+        read_lightcurve(path)
+    rows = table.column("lightcurve").to_pylist()
+    col = table.schema.get_field_index("lightcurve")
+    pq.write_table(table.set_column(col, "lightcurve", pa.array([{k: [e[k] for e in r] for k in r[0]} for r in rows])),
+                   tmp_path / "struct_of_lists.parquet")
+    pd.testing.assert_frame_equal(read_lightcurve(tmp_path / "struct_of_lists.parquet", errors="skip").data,
+                                  read_lightcurve(path, errors="skip").data)
+    pq.write_table(table.set_column(col, "lightcurve", pa.array([[{k: v for k, v in e.items() if k != "mag"} for e in r] for r in rows])),
+                   tmp_path / "nomag.parquet")
+    with pytest.raises(LightCurveError, match=r"column 'lightcurve' lacks the epoch field\(s\) \['mag'\]"):
+        read_lightcurve(tmp_path / "nomag.parquet")
+
+
+@pytest.mark.parametrize("name, stars", [("gaia_dr3_epoch_combined.csv", 6), ("ZTF18abcdefg_alerce_forced_photometry.json", 3),
+                                         ("ztf_dr23_lc-hats_Npix=3456.parquet", 3)])
+def test_cli_features_of_gaia_combined_alerce_forced_ztf_hats(tmp_path, name, stars):
+    "Through the command line every star and band of these files is a feature row (a too-short one with its error)."
+    from vartransfer.cli.main import main
+    out = tmp_path / "f.csv"
+    assert main(["features", str(FIXTURES / name), "-o", str(out), "-f", "-q"]) == 0
+    f = pd.read_csv(out, dtype={"id": str})
+    assert len(f) == stars and f["error"].isna().sum() == (2 if "hats" in name else stars)
+
+
+# Generic tables in FITS, astropy ECSV/parquet with Time columns, and time columns named by their offset
+# (fixtures written by tests/fixtures/make_fixtures_tables.py).
+
+def test_gaia_datalink_fits_long_layout_reads_like_the_csv():
+    "Gaia DataLink FITS (long layout, two sources): detected as Gaia and read per source and band, as the CSV is."
+    from vartransfer.io.read import _fits_format
+    path = FIXTURES / "gaia_dr3_epoch_long.fits"
+    assert guess_format(path) == "gaia" and _fits_format(["source_id", "band", "time", "mag", "flux_over_error"]) == "gaia"
+    for coll in (read_lightcurve(path), read_gaia_epoch(path)):
+        assert coll.ids == ["4111834567779557376", "5853498713190525696"] and coll.bands == ["BP", "G", "RP"]
+        assert [len(lc) for lc in coll] == [13] * 6                  # one rejected transit (or no magnitude) per band
+        csv = read_gaia_epoch(FIXTURES / "gaia_dr3_epoch_long.csv")
+        pd.testing.assert_frame_equal(coll.data.query("id == '4111834567779557376'"), csv.data)
+        np.testing.assert_allclose(coll["5853498713190525696", "G"].time, csv["4111834567779557376", "G"].time + 0.37, atol=1e-9)
+        np.testing.assert_allclose(coll["5853498713190525696", "G"].mag, csv["4111834567779557376", "G"].mag + 0.5, atol=1e-9)
+
+
+@pytest.mark.parametrize("ext", ["fits", "ecsv", "parquet"])
+def test_astropy_time_tables_give_every_star_and_band(ext):
+    "A long table with an astropy Time column, as astropy writes it in FITS, ECSV and parquet: 2 stars x 2 bands, times exact."
+    from vartransfer.io.tables import read_table
+    path = FIXTURES / f"astropy_time_long.{ext}"
+    truth = Table.read(FIXTURES / "astropy_time_long.ecsv")
+    assert guess_format(path) == "table"
+    for coll in (read_lightcurve(path), read_table(path)):
+        assert coll.keys == [("V1", "g"), ("V1", "r"), ("V2", "g"), ("V2", "r")] and [len(lc) for lc in coll] == [25] * 4
+        for (star, band), lc in zip(coll.keys, coll):
+            sel = (truth["star"] == star) & (truth["band"] == band)
+            np.testing.assert_allclose(lc.time, truth["time"][sel].jd - 2_400_000, rtol=0, atol=1e-8)
+            np.testing.assert_allclose(lc.mag, truth["mag"][sel], rtol=0, atol=1e-12)
+        assert set(coll.meta["time_format"]) == {"JD"} and set(coll.meta["time_ref"]) == {"JD_TDB"}   # the Time's own, not inferred
+
+
+def test_astropy_time_in_mjd_one_star_ecsv():
+    "A one-star ECSV whose Time is in MJD (UTC): read with that format, the same dates as the JD table."
+    one = read_lightcurve(FIXTURES / "astropy_time_onestar.ecsv")
+    assert one.ids == ["astropy_time_onestar"] and len(one[0]) == 25
+    assert (one[0].meta["time_format"], one[0].meta["time_ref"]) == ("MJD", "JD_UTC")
+    truth = Table.read(FIXTURES / "astropy_time_onestar.ecsv")
+    np.testing.assert_allclose(one[0].time, truth["time"].mjd + 0.5, rtol=0, atol=1e-8)
+
+
+def test_fits_bare_time_column_of_julian_dates_is_jd(tmp_path):
+    "A TIME column in days with full JDs and no MJDREF/JDREF: JD (inferred), not astropy's MJD; with MJDREF it is honoured."
+    from astropy.io import fits
+    path = FIXTURES / "bare_time_jd.fits"
+    jd = fits.getdata(path, 1)["TIME"]
+    assert guess_format(path) == "fits"
+    for lc in (read_fits(path), read_lightcurve(path)[0]):
+        assert (lc.id, len(lc), lc.meta["time_format"]) == ("ASASSN-V J060000.00+100000.0", 40, "JD (inferred)")
+        np.testing.assert_allclose(lc.time, jd - 2_400_000, rtol=0, atol=1e-9)
+    with fits.open(path) as h:                                   # the same values as days since MJDREF = 0 (a header that says so)
+        h[1].header["MJDREF"] = 0.0; h[1].header["TIMESYS"] = "TDB"
+        h[1].data["TIME"] = jd - 2_400_000.5
+        h.writeto(tmp_path / "mjdref.fits")
+    lc = read_fits(tmp_path / "mjdref.fits")
+    assert lc.meta["time_format"] == "Time (mjd)" and lc.meta["time_ref"] == "JD_TDB"
+    np.testing.assert_allclose(lc.time, jd - 2_400_000, rtol=0, atol=1e-8)
+
+
+def test_fits_several_stars_refused_as_one_curve_read_as_table(tmp_path):
+    "read_fits refuses a table of several stars or bands (named or implied id column); read_lightcurve reads them all."
+    from vartransfer.io.tables import SeveralStars
+    with pytest.raises(SeveralStars, match=r"astropy_time_long\.fits: several stars or bands .*\['star', 'band'\]"):
+        read_fits(FIXTURES / "astropy_time_long.fits")
+    Table({"designation": np.repeat(["V1", "V2", "V3"], 20), "TIME": np.tile(2_459_001.5 + np.arange(20.), 3),
+           "MAG": 14 + np.sin(np.arange(60.))}).write(tmp_path / "blocks.fits")
+    assert guess_format(tmp_path / "blocks.fits") == "fits"
+    with pytest.raises(SeveralStars, match="column 'designation' changes in blocks"):
+        read_fits(tmp_path / "blocks.fits")
+    coll = read_lightcurve(tmp_path / "blocks.fits")
+    assert coll.ids == ["V1", "V2", "V3"] and [len(lc) for lc in coll] == [20] * 3
+
+
+@pytest.mark.parametrize("name, column, start, fmt", [("tess_btjd.csv", "btjd", 58_325.3, "BJD-2457000 (inferred)"),
+                                                      ("hipparcos_bjd2440000.txt", "BJD-2440000", 47_900, "BJD-2440000 (inferred)")])
+def test_time_column_named_by_its_offset(name, column, start, fmt):
+    "A time column whose name states its offset (BTJD, BJD-2440000) decides the convention, not the 0..12000 range rule."
+    csv = name.endswith(".csv")
+    assert (FIXTURES / name).read_text().splitlines()[0 if csv else 1].lstrip("# ").startswith(column)
+    t = np.loadtxt(FIXTURES / name, delimiter="," if csv else None, skiprows=1 if csv else 0, comments="#")[:, 0]
+    for lc in (read_text(FIXTURES / name), read_lightcurve(FIXTURES / name)[0]):
+        assert lc.meta["time_format"] == fmt and len(lc) == len(t)
+        assert start <= lc.time.min() < start + 50
+        np.testing.assert_allclose(lc.time, t + (57_000 if "btjd" in name else 40_000), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("name, keys", [("gaia_dr3_epoch_long.fits", 6), ("astropy_time_long.fits", 4), ("astropy_time_long.parquet", 4),
+                                        ("astropy_time_long.ecsv", 4)])
+def test_cli_features_of_fits_and_astropy_tables(tmp_path, name, keys):
+    "Through the command line every star and band of these files is a feature row."
+    from vartransfer.cli.main import main
+    out = tmp_path / "f.csv"
+    assert main(["features", str(FIXTURES / name), "-o", str(out), "-f", "-q"]) == 0
+    f = pd.read_csv(out, dtype={"id": str})
+    assert len(f) == keys and f["error"].isna().all()

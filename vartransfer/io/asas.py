@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _gather, _is_data, _name, _numeric_table, _read_bytes,
+from .core import (_attempt, _columns, _container, _detections_frame, _file_id, _floats, _gather, _is_data, _name, _numeric_table, _read_bytes,
                                  _read_csv, _read_text, _time_meta, register_reader)
 
 # %% ../../nbs/01c_io_asas.ipynb #b900ff96
@@ -154,43 +154,67 @@ def read_asas_richards_tarball(path,               # `asas_training_set.tar.gz`
         if lc is not None: curves.append(lc)
     return _gather(curves, str(path), skipped)
 
-# %% ../../nbs/01c_io_asas.ipynb #16de05f3
+# %% ../../nbs/01c_io_asas.ipynb #e2d2983c
+_ASASSN_ERR = ('mag_err', 'mag error')   # the magnitude-error column: v1 and pyasassn; the v2 web download
+
 def _first(cols:dict, *names):
     "The first of `names` present in a `_columns` map."
     return next((cols[n] for n in names if n in cols), None)
 
 def _asassn_sniff(head:str)->bool:
-    h = head.split('\n', 1)[0].lower()
-    return 'camera' in h and 'mag_err' in h and ('hjd' in h or 'jd' in h)
+    "Sky Patrol columns on the first line that is neither blank nor a `#` comment (a v2 web download starts with `#key: value` lines)."
+    line = next((l for l in head.lstrip('\ufeff').splitlines() if l.strip() and not l.lstrip().startswith('#')), '')
+    h = {c.strip().strip('"').lower() for c in line.split(',')}
+    return bool(h & {'hjd', 'jd'}) and bool(h & set(_ASASSN_ERR)) and ('camera' in h or {'limit', 'fwhm'} <= h)
 
+def _asassn_frame(path, source:str)->tuple[pd.DataFrame, dict]:
+    "The rows of a Sky Patrol file (CSV, parquet, table file or DataFrame) and the `#key: value` lines above a v2 web download's header."
+    if isinstance(path, pd.DataFrame): return _detections_frame(path, source), {}
+    raw = _read_bytes(path, source)
+    if raw[:4] == b'PAR1' or _container(raw): return _detections_frame(io.BytesIO(raw), source), {}
+    try: text = raw.decode('utf-8-sig')                                  # a byte-order mark is no part of the first column's name
+    except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
+    header = {}
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith('#'): break
+        if (m := re.match(r'\s*#\s*([^:]+?)\s*:\s*(.*?)\s*$', line)): header[m[1]] = m[2]
+    return _read_csv(text, source, comment='#'), header
+
+# %% ../../nbs/01c_io_asas.ipynb #16de05f3
 @register_reader('asassn', extensions=('.csv', '.parquet'), sniff=_asassn_sniff)
-def read_asassn(path,                  # ASAS-SN Sky Patrol CSV (v1 or v2, with or without a filter column), pyasassn's DataFrame or parquet
-                id:str|None=None,      # star id; default: the file name without extension
+def read_asassn(path,                  # ASAS-SN Sky Patrol CSV (v1, v2 web download or pyasassn's, with or without a filter column), pyasassn's DataFrame or parquet
+                id:str|None=None,      # star id; default: the v2 web download's SkyPatrol ID, else the file name without extension
                 errors:str='raise',    # 'skip': leave out (and list in `.skipped`) a band that fails validation
                 **kwargs,              # passed to `LightCurve`
                )->LightCurves:
     "An ASAS-SN Sky Patrol light-curve CSV, split by filter (V, g); upper limits and bad-quality rows dropped."
     source = 'DataFrame' if isinstance(path, pd.DataFrame) else _name(path)
-    df = _detections_frame(path, source)
+    df, header = _asassn_frame(path, source)
+    named = {k.lower(): v for k, v in header.items()}
     df = df.astype(str).where(df.notna(), '')                    # typed columns (DataFrame, parquet) read as the CSV's text
     have = {c.lower() for c in df.columns}
     v2 = 'jd' in have and 'hjd' not in have
     fname = next((f for f in ('phot_filter', 'filter') if f in have), None)
-    cols = _columns(df, source, ['jd' if v2 else 'HJD', 'mag', 'mag_err'] + ([fname] if fname else []),
+    ename = next((e for e in _ASASSN_ERR if e in have), 'mag_err')
+    cols = _columns(df, source, ['jd' if v2 else 'HJD', 'mag', ename] + ([fname] if fname else []),
                         optional=['Camera', 'quality', 'asas_sn_id'])
     tcol = cols['jd' if v2 else 'HJD']
     flt_all = df[cols[fname]].str.strip().to_numpy() if fname else np.full(len(df), 'V', dtype=object)
     mag_text = df[cols['mag']].str.strip()
     upper = np.array(mag_text.str.startswith('>'), dtype=bool)
     mag = _floats(mag_text.where(~upper, 'nan'), source, cols['mag'])
-    err = _floats(df[cols['mag_err']], source, cols['mag_err'])
+    err = _floats(df[cols[ename]], source, cols[ename])
     upper |= err > 99
     bad_quality = np.array(df[cols['quality']].str.strip().str.upper() != 'G', dtype=bool) if 'quality' in cols else np.zeros(len(df), bool)
     bad_quality = bad_quality & ~upper
     t = _floats(df[tcol], source, tcol) - TIME_OFFSET
     camera = df[cols['Camera']].str.strip().to_numpy() if 'Camera' in cols else np.full(len(df), '')
     sid = (df[cols['asas_sn_id']].astype(str).str.strip().to_numpy() if 'asas_sn_id' in cols   # pyasassn's collections:
-           else np.full(len(df), _file_id(path, id) or 'star', dtype=object))                           # many stars, one column
+           else np.full(len(df), (str(id) if id is not None else named.get('asas-sn skypatrol id') or _file_id(path, None)) or 'star', dtype=object))
+    place = {}                                                     # the v2 web download's position of the star
+    for k in ('ra', 'dec'):
+        try: place[k] = float(named[k])
+        except (KeyError, ValueError): pass
     skipped, curves = {}, []
     for star in dict.fromkeys(sid):
         for flt in sorted(set(flt_all[sid == star])):
@@ -198,12 +222,13 @@ def read_asassn(path,                  # ASAS-SN Sky Patrol CSV (v1 or v2, with 
             keep = sel & ~upper & ~bad_quality
             meta = dict(_time_meta('JD' if v2 else 'HJD', -TIME_OFFSET, 'JD' if v2 else 'HJD'),
                         cameras=dict(sorted(Counter(camera[keep].tolist()).items())),
-                        band_from='file' if fname else 'assumed V (no filter column: V-band era export)')
+                        band_from='file' if fname else 'assumed V (no filter column: V-band era export)',
+                        **place, **({'file_header': header} if header else {}))
             def make(keep=keep, sel=sel, flt=flt, meta=meta, star=star):
                 lc = LightCurve(t[keep], mag[keep], err[keep], id=star, band=flt, survey='ASAS-SN', meta=meta,
                                 source=f"{source} ({flt})", **kwargs)
                 lc.report['upper_limits_dropped'] += int((sel & upper).sum())
-                if v2: lc.report['quality_rejected'] += int((sel & bad_quality).sum())
+                if 'quality' in cols: lc.report['quality_rejected'] += int((sel & bad_quality).sum())
                 return lc
             lc = _attempt(make, f"{star} ({flt})", errors, skipped)
             if lc is not None: curves.append(lc)

@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from astropy.time import Time
+from astropy.time import Time, TimeDelta
 
 from ..lightcurve import _one_line, _with_index, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 
@@ -217,7 +217,13 @@ def _container(head:bytes)->str|None:
     return None
 
 def _container_columns(head:bytes, kind:str)->list[str]:
-    "The column names of a VOTable, IPAC, ECSV or JSON file, from its first bytes."
+    "The column names of a VOTable, IPAC, ECSV, JSON or FITS file (its first table extension's `TTYPEn`), from its first bytes."
+    if kind == 'fits':   # 80-character header cards; binary data may follow, so no decoding as text
+        cards = [head[i:i + 80].decode('latin-1') for i in range(0, len(head) - 79, 80)]
+        start = next((i for i, c in enumerate(cards) if c.startswith('XTENSION') and 'TABLE' in c), len(cards))
+        end = next((i for i in range(start, len(cards)) if cards[i].rstrip() == 'END'), len(cards))
+        names = {int(m[1]): m[2].replace("''", "'").strip() for c in cards[start:end] if (m := re.match(r"TTYPE(\d+)\s*=\s*'((?:[^']|'')*)'", c))}
+        return [names[k] for k in sorted(names)]
     text = head.decode('utf-8', errors='replace')
     if kind == 'json':   # every key, and the names of columns listed as values (MAST's info, pandas' split): the rows' columns among them
         listed = [n for block in re.findall(r'"columns"\s*:\s*\[([^\]]*)\]', text) for n in re.findall(r'"([^"\\]{1,80})"', block)]
@@ -230,17 +236,30 @@ def _container_columns(head:bytes, kind:str)->list[str]:
     first = next((l for l in lines if not l.startswith('#')), '')
     return [c.strip() for c in re.split(r'[,\s]+', first.strip()) if c.strip()]
 
+def _time_values(col)->np.ndarray:
+    "An astropy `Time` column in its own convention (MJD if its format is 'mjd', else JD), a `TimeDelta` in days; masked values NaN."
+    v = col.to_value('jd') if isinstance(col, TimeDelta) else col.mjd if col.format == 'mjd' else col.jd
+    mask = np.broadcast_to(np.asarray(getattr(v, 'mask', False)), np.shape(v))
+    v = np.array(getattr(v, 'unmasked', v), dtype=np.float64)
+    v[mask] = np.nan
+    return v
+
 def _plain_column(col):
-    "An astropy column as something pandas holds: arrays per row for array columns, masks filled."
+    "An astropy column as something pandas holds: arrays per row for array columns, masks filled, times as numbers (`_time_values`)."
+    if isinstance(col, (Time, TimeDelta)): return _time_values(col)
     kind = col.dtype.kind
     if hasattr(col, 'filled'): col = col.filled(np.nan if kind == 'f' else '' if kind in 'SUO' else False if kind == 'b' else 0)
     a = np.asarray(col)
+    if a.dtype.byteorder == '>': a = a.astype(a.dtype.newbyteorder('='))   # FITS data are big-endian
     if a.ndim > 1 or (kind == 'O' and len(a) and isinstance(a[0], np.ndarray)): return list(a)
     return a.astype(str) if kind in 'SUO' else a
 
 def _table_frame(table)->pd.DataFrame:
-    "An astropy Table as a DataFrame, one `_plain_column` per column."
-    return pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
+    "An astropy Table as a DataFrame, one `_plain_column` per column; its `Time` columns' (format, reference) in `attrs['time_columns']`."
+    df = pd.DataFrame({c: _plain_column(table[c]) for c in table.colnames})
+    times = {c: ('mjd' if table[c].format == 'mjd' else 'jd', f"JD_{table[c].scale.upper()}") for c in table.colnames if isinstance(table[c], Time)}
+    if times: df.attrs['time_columns'] = times
+    return df
 
 def _astropy_frame(raw:bytes, source:str, kind:str)->pd.DataFrame:
     "A VOTable, IPAC or ECSV file's table as a DataFrame (via astropy); a clear error when it cannot be read."
@@ -269,16 +288,55 @@ def _frame(src, source:str, comment:str|None=None)->pd.DataFrame:
     return _read_csv(text, source, comment=comment)
 
 def _parquet_frame(raw:bytes, source:str)->pd.DataFrame:
-    "A parquet file's rows, its pandas index levels as columns; a clear error when it cannot be read."
-    try: return _with_index(pd.read_parquet(io.BytesIO(raw)))
+    "A parquet file's rows, its pandas index levels as columns (astropy's: `Time` columns whole again); a clear error when it cannot be read."
+    import pyarrow.parquet as pq
+    try:
+        if b'table_meta_yaml' in (pq.read_schema(io.BytesIO(raw)).metadata or {}):   # written by astropy: a time is two columns, jd1 and jd2
+            from astropy.table import Table
+            return _table_frame(Table.read(io.BytesIO(raw), format='parquet'))
+        return _with_index(pd.read_parquet(io.BytesIO(raw)))
     except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
 
 def _detections_frame(src, source:str)->pd.DataFrame:
-    "The rows as a DataFrame: given, a parquet file, a VOTable, IPAC, ECSV or JSON table, or a CSV (strings)."
+    "The rows as a DataFrame: given, a parquet file, a FITS table, a VOTable, IPAC, ECSV or JSON table, or a CSV (strings)."
     if isinstance(src, pd.DataFrame): return _with_index(src)
     raw = _read_bytes(src, source)
     if raw[:4] == b'PAR1': return _parquet_frame(raw, source)
+    if raw[:6] == b'SIMPLE': return _fits_frame(io.BytesIO(raw), source)
     return _frame(io.BytesIO(raw), source)
+
+# %% ../../nbs/01a_io_core.ipynb #59d14a0a
+_FITS_ZERO = ('MJDREF', 'MJDREFI', 'MJDREFF', 'JDREF', 'JDREFI', 'JDREFF', 'DATEREF')   # header keywords giving time columns their zero point
+
+def _fits_table(src, source:str, hdu:int|str=1)->tuple:
+    "A FITS file's table HDU (astropy Table) and its header; a column is a `Time` only where the header states its zero point."
+    from astropy.io import fits
+    from astropy.table import Table
+    raw, error = _read_bytes(src, source), None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        try:
+            with fits.open(io.BytesIO(raw)) as hdul:
+                header = hdul[hdu].header
+                table = Table.read(hdul[hdu], format='fits', astropy_native=True)
+                numbers = [c for c in table.colnames if isinstance(table[c], Time) and not any(k in header for k in _FITS_ZERO)]
+                if numbers:                                  # astropy's MJD guess for a bare `TIME` column in days: undone
+                    plain = Table.read(hdul[hdu], format='fits')
+                    for c in numbers: table.replace_column(c, plain[c])
+        except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, AssertionError, fits.VerifyError) as e: error = e
+    notes = [str(w.message) for w in caught]
+    truncated = next((n for n in notes if 'truncat' in n.lower() or 'header size' in n.lower()), None)
+    if truncated: raise LightCurveError(f"{source}: truncated or corrupt FITS file ({truncated.splitlines()[0]})")
+    if error is not None: raise LightCurveError(f"{source}: cannot read a FITS table from HDU {hdu} ({type(error).__name__}: {_one_line(error)})")
+    for w in caught:
+        if 'reference position' not in str(w.message): warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return table, header
+
+def _fits_frame(src, source:str)->pd.DataFrame:
+    "The table of a FITS file's first extension as a DataFrame (`_fits_table`, `_table_frame`); a clear error without rows."
+    table, _ = _fits_table(src, source)
+    if len(table) == 0: raise LightCurveError(f"{source}: no data rows")
+    return _table_frame(table)
 
 # %% ../../nbs/01a_io_core.ipynb #85234232
 _JSON_ROWS = ('detections', 'candidates', 'diaSources', 'diaForcedSources', 'forcedSources', 'lightcurve', 'light_curve',
@@ -337,6 +395,8 @@ def _json_frame(raw:bytes, source:str)->pd.DataFrame:
 # %% ../../nbs/01a_io_core.ipynb #bd929f56
 _TIME_HINT = "pass time_format= (CLI: --time-format) 'jd', 'mjd', 'hjd-2450000' or an astropy Time format"
 _REDUCED = re.compile(r'^(?P<ref>[hb]?jd)\s*-\s*(?P<zero>\d+(?:\.\d+)?)$')
+_ZERO_IN_NAME = re.compile(r'(?<![a-z])(?P<ref>[hb]?jd)\s*[-\u2212_]\s*(?P<zero>\d{5,7}(?:\.\d+)?)')   # a name that spells out its offset: 'HJD-2440000'
+_NAMED_ZERO = {'btjd': 'bjd-2457000', 'bkjd': 'bjd-2454833', 'rjd': 'rjd'}    # TESS, Kepler/K2, reduced JD ('tjd' is not: NASA's TJD is JD - 2440000.5)
 
 def parse_time_format(fmt:str,              # 'jd', 'mjd', 'hjd-2450000', ... or an astropy Time format
                       ref:str|None=None,    # reference frame to record; default: from the name ('hjd' -> 'HJD')
@@ -368,6 +428,12 @@ def infer_time_format(t:np.ndarray,         # the time column's values
     n = (name or '').strip().lower()
     kind = next((k for k in ('hjd', 'bjd') if k in n), 'jd')
     if 2_400_000 < lo and hi < 2_500_000: return kind
+    m = _ZERO_IN_NAME.search(n)
+    named = f"{m['ref']}-{m['zero']}" if m else next((f for k, f in _NAMED_ZERO.items() if k in re.split(r'[^a-z0-9]+', n)), None)
+    if named:                                            # the name states the offset: it decides, if the dates it gives are plausible
+        zero = TIME_OFFSET if named == 'rjd' else float(named.split('-')[1])
+        if 2_400_000 < lo + zero and hi + zero < 2_500_000: return named
+        raise LightCurveError(f"{source}: column {name!r} says {named.upper()}, but its values {lo:g} to {hi:g} give no plausible date; {_TIME_HINT}")
     if n.startswith('mjd') or n.endswith('mjd'):
         if 30_000 < lo and hi < 75_000: return 'mjd'
     elif 30_000 < lo and hi < 75_000: return 'mjd'
@@ -387,10 +453,11 @@ def _to_reduced(t:np.ndarray, name:str, source:str, time_format:str|None=None, t
 
 # %% ../../nbs/01a_io_core.ipynb #abfafcc3
 _TIME_NAMES = ('time', 't', 'mjd', 'hjd', 'bjd', 'jd', 'date', 'hjd-2450000', 'mjd_obs', 'jd_obs', 'obsmjd', 'bjd_tdb',
-               'hjd_utc', 'bjd_tcb', 'dateobs', 'date_obs', 'epoch')
-_MAG_NAMES = ('mag', 'magnitude', 'm', 'mag_auto', 'psfmag', 'magpsf')
+               'hjd_utc', 'bjd_tcb', 'dateobs', 'date_obs', 'epoch', 'btjd', 'bkjd', 'tjd', 'rjd',
+               _ZERO_IN_NAME)   # and any name spelling out its offset ('HJD-2440000', 'BJD - 2457000')
+_MAG_NAMES = ('mag', 'magnitude', 'm', 'mag_auto', 'psfmag', 'magpsf', 'hpmag')
 _ERR_NAMES = ('err', 'magerr', 'mag_err', 'e_mag', 'error', 'sigma', 'dmag', 'mag_error', 'emag', 'sigmapsf',
-              'mag_unc', 'magerror', 'err_mag', 'sigma_mag', 'e_magnitude', 'psfmagerr')
+              'mag_unc', 'magerror', 'err_mag', 'sigma_mag', 'e_magnitude', 'psfmagerr', 'e_hpmag')
 _OPTIONS_HINT = "name them with time=, mag=, err= (CLI: --time/--mag/--err) or give the survey's format= (--format)"
 
 def _pick(spec, names:list[str], aliases:tuple, position:int|None, source:str, what:str)->int|None:
@@ -404,7 +471,7 @@ def _pick(spec, names:list[str], aliases:tuple, position:int|None, source:str, w
     if spec is not None:
         if spec.strip().lower() not in low: raise LightCurveError(f"{source}: missing column(s) [{spec!r}] for {what}; have {names}")
         return low.index(spec.strip().lower())
-    found = [low.index(a) for a in aliases if a in low]
+    found = list(dict.fromkeys(i for a in aliases for i, n in enumerate(low) if (a.fullmatch(n) if isinstance(a, re.Pattern) else a == n)))
     if len(found) > 1:
         raise LightCurveError(f"{source}: cannot tell which column is the {what}: {[names[i] for i in found]} all could be; "
                               f"columns {names}; {_OPTIONS_HINT}")

@@ -78,15 +78,23 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
-_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise', 'antares', 'asassn', 'lightkurve')   # survey layouts told by column names (VOTable, IPAC, ECSV, JSON, DataFrames)
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise', 'antares', 'asassn', 'lightkurve')   # survey layouts told by column names (VOTable, IPAC, ECSV, JSON, FITS, DataFrames)
 
 def _container_format(columns:list[str], kind:str='votable', path='')->str:
-    "The survey layout a VOTable, IPAC, ECSV or JSON table's columns match, else the generic 'table' (JSON: if it has a time)."
+    "The survey layout a VOTable, IPAC, ECSV, JSON or FITS table's columns match, else the generic 'table' (JSON: if it has a time)."
     line = ','.join(columns)
     fmt = next((f for f in _BY_COLUMNS if _FORMATS[f]['sniff'](line)), 'table')
     if fmt == 'table' and kind == 'json' and not {c.lower() for c in columns} & set(_TIME_NAMES):
         raise NotALightCurve(f"{path}: JSON without a time column among its keys {columns[:8]}, not a light curve")
     return fmt
+
+_NO_FITS = ('asassn', 'lightkurve')   # survey readers of text and parquet only: a FITS table in their layout goes to the generic readers
+
+def _fits_format(columns:list[str])->str:
+    "The reader of a FITS table by its column names: a survey layout (`_container_format`), else 'table' for id, band or per-band columns, else 'fits'."
+    fmt = _container_format(columns, 'fits')
+    if fmt not in ('table',) + _NO_FITS: return fmt
+    return 'table' if _FORMATS['table']['sniff'](','.join(columns)) else 'fits'
 
 def guess_format(path)->str:
     "The registered format of a file, from its content (and its name where a survey fixes it); `NotALightCurve` if none."
@@ -105,7 +113,7 @@ def guess_format(path)->str:
     if what: raise NotALightCurve(f"{path}: {what}, not a light curve")
     if head[:4] == b'PK\x03\x04': return 'archive'
     if head[:4] == b'PAR1': return _parquet_format(p)
-    if head[:6] == b'SIMPLE': return 'tess_kepler' if _FORMATS['tess_kepler']['sniff'](head.decode('latin-1')) else 'fits'
+    if head[:6] == b'SIMPLE': return 'tess_kepler' if _FORMATS['tess_kepler']['sniff'](head.decode('latin-1')) else _fits_format(_container_columns(head, 'fits'))
     if len(head) > 262 and head[257:262] == b'ustar': return _tar_format(p, head)
     if b'\x00' in head:
         for fmt in ('parquet', 'fits'):                  # damaged container of a named kind: let its reader say what is wrong

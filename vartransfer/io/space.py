@@ -16,7 +16,7 @@ import pandas as pd
 from astropy.io import fits
 from astropy.utils.exceptions import AstropyWarning
 
-from ..lightcurve import _with_index, LightCurve, LightCurveError, TIME_OFFSET
+from ..lightcurve import _one_line, _with_index, LightCurve, LightCurveError, TIME_OFFSET
 from .core import _file_id, _name, _parquet_frame, _read_bytes, _time_meta, register_reader
 
 # %% ../../nbs/01g_io_space.ipynb #0345b178
@@ -204,7 +204,7 @@ def _lightkurve_frame(path, source:str)->tuple[pd.DataFrame, dict]:
     ecsv = text.startswith('# %ECSV')
     sep = re.search(r"^# delimiter: '(.)'", text, re.M) if ecsv else None
     try: df = pd.read_csv(io.StringIO(text), comment='#' if ecsv else None, sep=(sep.group(1) if sep else r'\s+') if ecsv else ',')
-    except (ValueError, pd.errors.ParserError) as e: raise LightCurveError(f"{source}: not a readable table ({type(e).__name__}: {e})") from None
+    except (ValueError, pd.errors.ParserError) as e: raise LightCurveError(f"{source}: not a readable table ({type(e).__name__}: {_one_line(e)})") from None
     return df.rename(columns=lambda c: str(c).strip()), (_ecsv_keywords(text) if ecsv else {})
 
 # %% ../../nbs/01g_io_space.ipynb #19fa1bfa

@@ -8,17 +8,13 @@ __all__ = ['SeveralStars', 'read_text', 'read_table', 'read_fits', 'read_parquet
 # %% ../../nbs/01e_io_tables.ipynb #6b563358
 import io
 import re
-import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from astropy.io.fits.verify import VerifyError
-from astropy.table import Table
 from astropy.time import Time
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_container_frame, _attempt, _container, _ERR_NAMES, _file_id, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
+from .core import (_container_frame, _attempt, _container, _ERR_NAMES, _file_id, _fits_frame, _fits_table, _plain_column, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
                                  _numeric_table, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_csv, _read_text, _TIME_NAMES,
                                  _time_meta, _to_reduced, _with_index, register_reader)
 
@@ -118,10 +114,11 @@ def _wide_columns(names:list[str])->dict:
     return out
 
 def _table_frame(src, source:str, sep:str|None, comment:str|None)->tuple[pd.DataFrame, bool]:
-    "The table as a DataFrame (strings for text; typed for VOTable, IPAC, ECSV) and whether its columns had no names."
+    "The table as a DataFrame (strings for text; typed for parquet, FITS, VOTable, IPAC, ECSV) and whether its columns had no names."
     if isinstance(src, pd.DataFrame): return _with_index(src), False
     raw = _read_bytes(src, source)
     if raw[:4] == b'PAR1': return _parquet_frame(raw, source), False
+    if raw[:6] == b'SIMPLE': return _fits_frame(io.BytesIO(raw), source), False
     if _container(raw): return _container_frame(raw, source, _container(raw)), False
     try: text = raw.decode('utf-8')
     except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
@@ -201,7 +198,7 @@ def read_table(path,                            # text/CSV/parquet file (path or
                errors:str='raise',              # 'skip': leave out (and list in `.skipped`) curves that fail validation
                **kwargs,                        # passed to `LightCurve`, e.g. min_points
               )->LightCurves:
-    "Light curves of any number of stars and bands from a long or wide table (text, CSV, parquet or DataFrame)."
+    "Light curves of any number of stars and bands from a long or wide table (text, CSV, parquet, FITS, VOTable, ECSV or DataFrame)."
     source = 'DataFrame' if isinstance(path, pd.DataFrame) else _name(path)
     df, plain = _table_frame(path, source, sep, comment)
     names = [str(c) for c in df.columns]
@@ -231,7 +228,8 @@ def read_table(path,                            # text/CSV/parquet file (path or
         m = _floats(df.iloc[:, im], source, names[im])
         e = _floats(df.iloc[:, ie], source, names[ie]) if ie is not None else np.full(len(df), np.nan)
         missing = _missing_values(m, sentinel) | _missing_values(t, sentinel, time=True) | _missing_values(e, sentinel)
-        t_red, tmeta = _to_reduced(np.where(missing, np.nan, t), names[it], source, time_format)
+        told = None if time_format else df.attrs.get('time_columns', {}).get(names[it])   # an astropy Time column's own format and scale
+        t_red, tmeta = _to_reduced(np.where(missing, np.nan, t), names[it], source, time_format or (told and told[0]), time_ref=told and told[1])
         label = label if label is not None else (bands_given[0] if bands_given and band_col is None else None)
         groups = bandv if (bandv is not None and label is None) else np.full(len(df), label or '', dtype=object)
         cols = dict(time=names[it], mag=names[im], err=None if ie is None else names[ie])
@@ -275,20 +273,9 @@ def read_fits(path,                        # FITS file with a light curve in a b
               time_ref:str|None=None,      # time reference, e.g. 'BJD_TDB'
               **kwargs,                    # passed to `LightCurve`
              )->LightCurve:
-    "A light curve from a FITS binary table (astropy), columns by name, time convention given or inferred."
+    "A light curve from a FITS binary table (astropy), columns by name, time convention given or inferred; several stars: `SeveralStars`."
     source = _name(path)
-    if not Path(path).exists(): raise FileNotFoundError(f"{path}: no such file")
-    error = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always')
-        try: table = Table.read(path, hdu=hdu, format='fits', astropy_native=True)
-        except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, AssertionError, VerifyError) as e: error = e   # (a damaged header's column name)
-    notes = [str(w.message) for w in caught]
-    truncated = next((n for n in notes if 'truncat' in n.lower() or 'header size' in n.lower()), None)
-    if truncated: raise LightCurveError(f"{source}: truncated or corrupt FITS file ({truncated.splitlines()[0]})")
-    if error is not None:
-        raise LightCurveError(f"{source}: cannot read a FITS table from HDU {hdu} ({type(error).__name__}: {error})")
-    for w in caught: warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    table, header = _fits_table(path, source, hdu)
     names = list(table.colnames)
     it = _pick(time, names, _TIME_NAMES, None, source, 'time')
     im = _pick(mag, names, _MAG_NAMES, None, source, 'magnitude')
@@ -300,12 +287,23 @@ def read_fits(path,                        # FITS file with a light curve in a b
         if c is not None and not isinstance(c, Time) and getattr(c, 'dtype', np.dtype(float)).kind not in 'fiu':
             raise LightCurveError(f"{source}: column {names[i]!r} is not a number column ({c.dtype})")
     tcol = table[names[it]]
-    head = {k.upper(): v for k, v in table.meta.items() if isinstance(v, (str, int, float))}
+    head = {k.upper(): v for k, v in header.items() if isinstance(v, (str, int, float))}
     if isinstance(tcol, Time):
-        t, meta = tcol.jd - TIME_OFFSET, _time_meta(time_ref or f"JD_{tcol.scale.upper()}", 0., f'Time ({tcol.format})')
+        t, meta = (tcol.jd1 - TIME_OFFSET) + tcol.jd2, _time_meta(time_ref or f"JD_{tcol.scale.upper()}", 0., f'Time ({tcol.format})')
     else:
         t = _floats(np.asarray(getattr(tcol, 'value', tcol)), source, names[it])
         t, meta = _to_reduced(t, names[it], source, time_format, time_offset, time_ref)
+    low = [n.lower() for n in names]
+    apart = [names[low.index(a)] for a in _ID_NAMES + _BAND_NAMES if a in low and len(pd.unique(_plain_column(table[names[low.index(a)]]))) > 1]
+    if apart:
+        ids = [c for c in apart if c.lower() in _ID_NAMES]
+        raise SeveralStars(f"{source}: several stars or bands in one FITS table (column(s) {apart}): read it as a table "
+                           f"(read_table, format='table', CLI --format table)", ids[0] if ids else None)
+    labels = {n: _plain_column(table[n]) for n in names if n not in {names[i] for i in (it, im, ie) if i is not None}
+              and not isinstance(table[n], Time) and getattr(table[n], 'ndim', 1) == 1 and table[n].dtype.kind in 'iuSU'}
+    column = _implied_ids(labels, t)          # an id column of another name (`designation`, `tic`), as `read_text` finds it
+    if column: raise SeveralStars(f"{source}: several stars in one FITS table: column {column!r} changes in blocks and the time falls back "
+                                  f"at each; read it as a table with id={column!r} (CLI --id {column})", column)
     try: m = LightCurve.from_table(table, time=names[it], mag=names[im], err=None if ie is None else names[ie], validate=False)
     except ValueError as e:                       # astropy: a magnitude column in a unit that is no magnitude (e.g. a flux)
         cols = f"{names[im]!r}" + (f" or {names[ie]!r}" if ie is not None else '')

@@ -83,17 +83,36 @@ def read_ztf(path,                 # IRSA ZTF light curve: CSV, VOTable (the ser
 # %% ../../nbs/01d_io_ztf.ipynb #27dcb22c
 ZTF_FILTERS = {1: 'zg', 2: 'zr', 3: 'zi'}   # ZTF filter id -> band, as the IRSA service names them
 _ZTF_DR_LISTS = ('hmjd', 'mag', 'magerr', 'catflags')   # the epoch columns of a data-release file
+_ZTF_NESTED = 'lightcurve'                              # the nested epoch column of IRSA's HATS catalogue (DR23 on)
 
 def _ztf_dr_sniff(names)->bool:
-    "Whether a parquet file's top-level column names are those of a ZTF data-release light-curve file."
-    return {'objectid', 'filterid', *_ZTF_DR_LISTS} <= {n.lower() for n in names}
+    "Whether a parquet file's top-level column names are those of a ZTF data-release light-curve file (flat or HATS)."
+    have = {n.lower() for n in names}
+    return {'objectid', 'filterid'} <= have and (set(_ZTF_DR_LISTS) <= have or _ZTF_NESTED in have)
+
+def _ztf_dr_lists(column, source:str)->dict:
+    "The epoch lists (one list per object) of a nested `lightcurve` column: list<struct> or struct<list>."
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)) and pa.types.is_struct(col.type.value_type):
+        inner = pc.list_flatten(col)                                  # list<struct>: the structs' fields share the lists' offsets
+        lengths = pc.fill_null(pc.list_value_length(col), 0)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(lengths.to_numpy())]), type=pa.int64())
+        fields = {inner.type.field(i).name.lower(): pa.LargeListArray.from_arrays(offsets, f) for i, f in enumerate(inner.flatten())}
+    elif pa.types.is_struct(col.type): fields = {col.type.field(i).name.lower(): f for i, f in enumerate(col.flatten())}   # struct<list>
+    else: raise LightCurveError(f"{source}: column {_ZTF_NESTED!r} must hold each object's epochs (list of structs or struct of lists), "
+                                f"not {col.type}")
+    missing = [c for c in _ZTF_DR_LISTS if c not in fields]
+    if missing: raise LightCurveError(f"{source}: column {_ZTF_NESTED!r} lacks the epoch field(s) {missing}; has {sorted(fields)}")
+    return {c: fields[c] for c in _ZTF_DR_LISTS}
 
 @register_reader('ztf_dr', extensions=('.parquet',))
-def read_ztf_dr(path,                # a ZTF data-release light-curve parquet file from IRSA (or an open file)
+def read_ztf_dr(path,                # a ZTF data-release light-curve parquet file from IRSA, or a partition of its HATS catalogue (or an open file)
                 errors:str='raise',  # 'skip': leave out (and list in `.skipped`) objects whose curve fails validation
                 **kwargs,            # passed to `LightCurve`
                )->LightCurves:
-    "ZTF data-release light curves from IRSA's parquet files, one per object row; catflags != 0 rejected and counted."
+    "ZTF data-release light curves from IRSA's parquet files (flat or HATS), one per object row; catflags != 0 rejected and counted."
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -102,10 +121,14 @@ def read_ztf_dr(path,                # a ZTF data-release light-curve parquet fi
     except Exception as e: raise LightCurveError(f"{source}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
     have = {n.lower(): n for n in pf.schema_arrow.names}
     if not _ztf_dr_sniff(have): raise LightCurveError(f"{source}: not a ZTF data-release file: needs objectid, filterid, "
-                                                      f"{', '.join(_ZTF_DR_LISTS)}; has {pf.schema_arrow.names}")
-    try: table = pf.read(columns=[have[c] for c in ('objectid', 'filterid', *_ZTF_DR_LISTS)])
+                                                      f"{', '.join(_ZTF_DR_LISTS)} (or a nested {_ZTF_NESTED!r} column of them); "
+                                                      f"has {pf.schema_arrow.names}")
+    nested = not set(_ZTF_DR_LISTS) <= set(have)                      # HATS: the epochs nested in one `lightcurve` column
+    epochs = [_ZTF_NESTED] if nested else list(_ZTF_DR_LISTS)
+    try: table = pf.read(columns=[have[c] for c in ('objectid', 'filterid', *epochs)])
     except Exception as e: raise LightCurveError(f"{source}: cannot read the parquet data ({type(e).__name__}: {_one_line(e)[:200]})") from None
-    lists = {c: table.column(have[c]).combine_chunks() for c in _ZTF_DR_LISTS}
+    lists = (_ztf_dr_lists(table.column(have[_ZTF_NESTED]), source) if nested
+             else {c: table.column(have[c]).combine_chunks() for c in _ZTF_DR_LISTS})
     if not all(pa.types.is_list(a.type) or pa.types.is_large_list(a.type) for a in lists.values()):
         raise LightCurveError(f"{source}: columns {list(_ZTF_DR_LISTS)} must hold one list of epochs per object")
     lengths = {c: pc.fill_null(pc.list_value_length(a), 0).to_numpy() for c, a in lists.items()}
@@ -135,9 +158,15 @@ def read_ztf_dr(path,                # a ZTF data-release light-curve parquet fi
 # %% ../../nbs/01d_io_ztf.ipynb #abf15d2a
 ALERCE_BANDS = ZTF_FILTERS   # ZTF filter id -> band
 
+_ALERCE_FORCED = {'mag': 'magpsf', 'e_mag': 'sigmapsf', 'mag_corr': 'magpsf_corr', 'e_mag_corr': 'sigmapsf_corr'}   # forced photometry -> detections
+
+def _alerce_forced(h:set)->bool:
+    "Whether lower-cased column names are ALeRCE's forced photometry: `mag`, `e_mag` and the corrected-magnitude columns."
+    return {'mjd', 'fid', 'mag', 'e_mag'} <= h and 'magpsf' not in h and bool({'mag_corr', 'e_mag_corr', 'e_mag_corr_ext'} & h)
+
 def _alerce_sniff(head:str)->bool:
     h = {c.strip().lower() for c in head.split('\n', 1)[0].split(',')}
-    return {'mjd', 'fid', 'magpsf', 'sigmapsf'} <= h and bool({'oid', 'magpsf_corr'} & h)   # oid: absent from the API's JSON
+    return ({'mjd', 'fid', 'magpsf', 'sigmapsf'} <= h and bool({'oid', 'magpsf_corr'} & h)) or _alerce_forced(h)   # oid: absent from the API's JSON
 
 def _warn_difference(source:str, curves:list[str]):
     "Warn that `curves` keep difference-image magnitudes: a variable star's features need its brightness."
@@ -145,15 +174,18 @@ def _warn_difference(source:str, curves:list[str]):
                              f"back), which are not the stars' brightness, e.g. {', '.join(curves[:3])}", stacklevel=3)
 
 @register_reader('alerce', extensions=('.csv', '.parquet', '.json'), sniff=_alerce_sniff)
-def read_alerce(path,                       # ALeRCE detections: CSV, parquet, the API's JSON, or the DataFrame `query_detections` returns
+def read_alerce(path,                       # ALeRCE detections or forced photometry: CSV, parquet, the API's JSON, or the client's DataFrame
                 corrected:bool|None=None,   # True: corrected magnitudes only; False: magpsf; None: corrected where a curve has them
                 min_rb:float|None=None,     # drop detections with a real-bogus score `rb` below this (counted)
                 errors:str='raise',         # 'skip': leave out (and list in `.skipped`) curves that fail validation
                 **kwargs,                   # passed to `LightCurve`
                )->LightCurves:
-    "ALeRCE ZTF detections as one curve per object and band (zg, zr, zi); corrected magnitudes preferred."
+    "ALeRCE ZTF detections or forced photometry as one curve per object and band (zg, zr, zi); corrected magnitudes preferred."
     source = 'DataFrame' if isinstance(path, pd.DataFrame) else _name(path)
     df = _detections_frame(path, source)
+    forced = _alerce_forced({str(c).strip().lower() for c in df.columns})
+    if forced: df = df.rename(columns={c: _ALERCE_FORCED[str(c).strip().lower()] for c in df.columns if str(c).strip().lower() in _ALERCE_FORCED})
+    named = ('mag_corr', 'mag') if forced else ('magpsf_corr', 'magpsf')   # how the file names the corrected and difference magnitudes
     cols = _columns(df, source, ['mjd', 'fid', 'magpsf', 'sigmapsf'],
                     optional=['oid', 'magpsf_corr', 'sigmapsf_corr', 'corrected', 'rb'])
     oid = (df[cols['oid']].astype(str).str.strip().to_numpy() if 'oid' in cols   # the API's JSON of one object has no oid
@@ -165,11 +197,14 @@ def read_alerce(path,                       # ALeRCE detections: CSV, parquet, t
         raise LightCurveError(f"{source}: column {cols['fid']!r}: filter ids must be 1 (g), 2 (r) or 3 (i), got {unknown or 'empty'}")
     mag, err = _floats(df[cols['magpsf']], source, cols['magpsf']), _floats(df[cols['sigmapsf']], source, cols['sigmapsf'])
     has_corr = 'magpsf_corr' in cols and 'sigmapsf_corr' in cols
-    if corrected and not has_corr: raise LightCurveError(f"{source}: corrected=True but no magpsf_corr/sigmapsf_corr columns; have {list(df.columns)}")
+    if corrected and not has_corr:
+        raise LightCurveError(f"{source}: corrected=True but no {named[0]}/{'e_mag_corr' if forced else 'sigmapsf_corr'} columns; have {list(df.columns)}")
     if has_corr:
         mc, ec = _floats(df[cols['magpsf_corr']], source, cols['magpsf_corr']), _floats(df[cols['sigmapsf_corr']], source, cols['sigmapsf_corr'])
         flag = _bools(df[cols['corrected']], source, cols['corrected']) if 'corrected' in cols else np.isfinite(mc)
         ok_corr = flag & np.isfinite(mc)
+    else: ok_corr = np.zeros(len(df), bool)
+    no_mag = forced & ~ok_corr & ~(np.isfinite(mag) & (mag < 99) & (err < 99))   # forced photometry's 100 +- 100: no measurement
     low_rb = (_floats(df[cols['rb']], source, cols['rb']) < min_rb) if (min_rb is not None and 'rb' in cols) else np.zeros(len(df), bool)
     skipped, curves, difference = {}, [], []
     for star in dict.fromkeys(oid):
@@ -180,12 +215,13 @@ def read_alerce(path,                       # ALeRCE detections: CSV, parquet, t
             def make(sel=sel, band=band, star=star, use=use):
                 m, e = (mc, ec) if use else (mag, err)
                 unreliable = (e >= 100) & use
-                drop = (~ok_corr if use else np.zeros(len(df), bool))
+                drop = (~ok_corr if use else no_mag)
                 keep = sel & ~drop & ~low_rb & ~unreliable
-                meta = dict(_time_meta('JD', 0.5, 'MJD'), magnitudes='magpsf_corr' if use else 'magpsf')
+                meta = dict(_time_meta('JD', 0.5, 'MJD'), magnitudes=named[0] if use else named[1])
                 lc = LightCurve(t[keep], m[keep], e[keep], id=star, band=band, survey='ZTF (ALeRCE)', meta=meta,
                                 source=f"{source}: {star} ({band})", **kwargs)
-                lc.report['uncorrected_dropped'] += int((sel & drop).sum())
+                lc.report['uncorrected_dropped'] += int((sel & drop & ~no_mag).sum())
+                if forced: lc.report['no_magnitude_dropped'] += int((sel & no_mag).sum())
                 lc.report['unreliable_dropped'] += int((sel & unreliable & ~drop).sum())
                 if min_rb is not None: lc.report['rb_rejected'] += int((sel & low_rb & ~drop).sum())
                 return lc
@@ -208,6 +244,8 @@ def _gaia_frame(path, source:str)->pd.DataFrame:
     if raw[:6] != b'SIMPLE': return _frame(io.BytesIO(raw), source, comment='#')
     try: table = Table.read(io.BytesIO(raw), format='fits')
     except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, AssertionError, fits.VerifyError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
+    for c in table.colnames:                                               # FITS is big-endian: native order for pandas' string columns
+        if table[c].dtype.byteorder == '>': table[c] = table[c].astype(table[c].dtype.newbyteorder('='))
     return _table_frame(table)
 
 def _cells(values, source:str, column:str, kind:str='f')->list[np.ndarray]:
@@ -222,6 +260,12 @@ def _cells(values, source:str, column:str, kind:str='f')->list[np.ndarray]:
             v = items
         out.append(_bools(v, source, column) if kind == 'b' else _floats(v, source, column))
     return out
+
+def _gaia_sources(sids:np.ndarray)->tuple[list, list[np.ndarray]]:
+    "The distinct source ids in order of appearance and the row indices of each (a COMBINED file of many sources)."
+    codes, owners = pd.factorize(sids)
+    rows = np.argsort(codes, kind='stable')
+    return list(owners), np.split(rows, np.cumsum(np.bincount(codes, minlength=len(owners)))[:-1])
 
 def _gaia_curve(sid, band, t, mag, foe, rej_var, rej_phot, source, kwargs)->LightCurve:
     with np.errstate(divide='ignore', invalid='ignore'): err = 2.5 / np.log(10) / foe
@@ -269,16 +313,14 @@ def read_gaia_epoch(path,               # Gaia DR3 epoch photometry: CSV/ECSV (l
         _columns(df, source, [tc, mc, fc])
         first = df[low[tc]].iloc[0]
         arrays = isinstance(first, (list, np.ndarray)) or (isinstance(first, str) and first.strip()[:1] in '[(')
-        if arrays:
-            t, mag, foe = (_cells(df[low[c]], source, c) for c in (tc, mc, fc))
-            flags = [[_cells(df[low[c]], source, c, 'b') if c in low else None for c in group] for group in (vflags, pflags)]
-        else:                                                                 # one row per transit
-            t, mag, foe = ([_floats(df[low[c]], source, c)] for c in (tc, mc, fc))
-            flags = [[[_bools(df[low[c]], source, c)] if c in low else None for c in group] for group in (vflags, pflags)]
         sids = df[cols['source_id']].astype(str).str.strip().to_numpy()
-        rows = range(len(df)) if arrays else [0]
-        for r in rows:
-            s = sids[r]
+        if arrays: owners, cells = sids, lambda c, kind='f': _cells(df[low[c]], source, c, kind)
+        else:                                                                 # one row per transit (COMBINED): each source's rows
+            owners, parts = _gaia_sources(sids)
+            cells = lambda c, kind='f': [v[p] for v in [(_bools if kind == 'b' else _floats)(df[low[c]], source, c)] for p in parts]
+        t, mag, foe = (cells(c) for c in (tc, mc, fc))
+        flags = [[cells(c, 'b') if c in low else None for c in group] for group in (vflags, pflags)]
+        for r, s in enumerate(owners):
             n = len(t[r])
             if not (len(mag[r]) == len(foe[r]) == n):
                 raise LightCurveError(f"{source}: source {s} band {b}: array lengths differ: time {n}, mag {len(mag[r])}, "
