@@ -11,6 +11,7 @@ format descriptions named there (synthetic values, real layouts):
   Kepler Archive Manual), Rubin DP1 ForcedSource joined with Visit and an APDB DiaSource table (sdm_schemas),
   ANTARES loci (antares-client `Locus.lightcurve`, the API's JSON:API answer).
 """
+import contextlib
 import io
 import re
 import tarfile
@@ -992,3 +993,92 @@ def test_time_column_named_by_its_offset(name, column, start, fmt):
         np.testing.assert_allclose(lc.time, t + (57_000 if "btjd" in name else 40_000), rtol=0, atol=1e-9)
 
 
+
+
+# Hostile inputs (issue: silent losses in the io readers): every star of the input is a curve or a skipped entry with its reason.
+def _dat_tar(path, names, mode='w:gz'):
+    "A tarball of ASAS-layout `t,mag,err` members (t = HJD - 2450000)."
+    with tarfile.open(path, mode) as tf:
+        for k, name in enumerate(names):
+            text = '\n'.join(f"{1000 + t + 0.5 * k},{10 + np.sin(t + k)},0.02" for t in range(20)).encode()
+            info = tarfile.TarInfo(name); info.size = len(text); tf.addfile(info, io.BytesIO(text))
+    return path
+
+
+def test_asas_like_tarball_with_other_members_reads_all(tmp_path):
+    tar = _dat_tar(tmp_path/'nondat.tar.gz', ['s/1.dat', 's/2.dat', 's/3.txt', 's/4.csv'])
+    assert guess_format(tar) == 'archive'
+    got = read_lightcurve(tar, errors='skip')
+    assert got.ids == ['1', '2', '3', '4'] and got.skipped == {}
+    with pytest.warns(UserWarning, match='skipped 2'): direct = read_asas_richards_tarball(tar, errors='skip')   # its own reader: the others listed
+    assert direct.ids == ['1', '2'] and sorted(direct.skipped) == ['s/3.txt', 's/4.csv']
+    assert all('not a .dat light curve' in v for v in direct.skipped.values())
+
+
+def test_asas_tarball_duplicate_star_fails_alone(tmp_path):
+    tar = _dat_tar(tmp_path/'dup.tar.gz', ['s/1.dat', 's/2.dat', 's/3.dat', 't/1.dat'])
+    got = read_lightcurve(tar, errors='skip')
+    assert got.ids == ['1', '2', '3'] and list(got.skipped) == ['dup.tar.gz:t/1.dat']
+    assert 'both hold star 1' in got.skipped['dup.tar.gz:t/1.dat']
+    with pytest.raises(LightCurveError, match='t/1.dat and s/1.dat both hold star 1'): read_asas_richards_tarball(tar)
+
+
+@pytest.mark.parametrize('mode,ext', [('w:bz2', 'tar.bz2'), ('w:xz', 'tar.xz'), ('w:bz2', 'tbz2'), ('w:xz', 'txz')])
+def test_bzip2_xz_tarballs_are_archives(tmp_path, mode, ext):
+    tar = _dat_tar(tmp_path/f'set.{ext}', [f's/{k}.dat' for k in range(5)] + ['s/5.txt'], mode)
+    got = read_lightcurve(tar, errors='skip')
+    assert got.ids == [str(k) for k in range(6)] and got.skipped == {}
+
+
+@pytest.mark.parametrize('pack,ext', [('bz2', 'bz2'), ('lzma', 'xz')])
+def test_bzip2_xz_single_files(tmp_path, pack, ext):
+    import bz2, lzma
+    f = tmp_path/f'star.csv.{ext}'
+    f.write_bytes({'bz2': bz2, 'lzma': lzma}[pack].compress(b'time,mag,err\n' + b''.join(b'%d,%.3f,0.02\n' % (2450000 + t, 12 + t / 100) for t in range(20))))
+    lc = read_lightcurve(f)
+    assert lc.ids == ['star'] and len(lc[0]) == 20 and np.allclose(lc[0].mag[:2], [12.0, 12.01])
+
+
+_ROWS = [(2450000.5 + t, 12 + t / 100, 0.02) for t in range(20)]
+
+
+@pytest.mark.parametrize('name,content', [
+    ('utf16.csv', 'time,mag,err\n'.encode('utf-16') + ''.join(f"{t},{m},{e}\n" for t, m, e in _ROWS).encode('utf-16-le')),
+    ('bom.csv', b'\xef\xbb\xbf' + ''.join(f"{t},{m},{e}\n" for t, m, e in _ROWS).encode()),
+    ('bom_header.csv', b'\xef\xbb\xbftime,mag,err\n' + ''.join(f"{t},{m},{e}\n" for t, m, e in _ROWS).encode()),
+    ('latin1.csv', '# étoile ÿ\n'.encode('latin-1') + ''.join(f"{t},{m},{e}\n" for t, m, e in _ROWS).encode()),
+    ('semicolon.csv', ''.join(f"{t};{m};{e}\n" for t, m, e in _ROWS).encode()),
+    ('comma_decimal.csv', ''.join(f"{t};{m};{e}\n".replace('.', ',') for t, m, e in _ROWS).encode()),
+    ('comma_decimal_header.csv', ('time;mag;err\n' + ''.join(f"{t};{m};{e}\n".replace('.', ',') for t, m, e in _ROWS)).encode()),
+    ('comma_decimal_tab.txt', ''.join(f"{t}\t{m}\t{e}\n".replace('.', ',') for t, m, e in _ROWS).encode())])
+def test_text_encodings_and_european_csv(tmp_path, name, content):
+    f = tmp_path/name; f.write_bytes(content)
+    with pytest.warns(UserWarning, match='not UTF-8') if 'latin1' in name else contextlib.nullcontext():
+        lc = read_lightcurve(f)
+    assert lc.ids == [Path(name).stem] and len(lc[0]) == 20
+    assert np.allclose(lc[0].time, [t - 2400000 for t, _, _ in _ROWS]) and np.allclose(lc[0].mag, [m for _, m, _ in _ROWS])
+
+
+def test_blank_ids_are_no_star(tmp_path):
+    f = tmp_path/'tab.csv'
+    f.write_text('id,time,mag,err\n' + ''.join(f"{s},{2450000 + t},{12 + t / 100},0.02\n" for s in ('s1', '', 's2', '') for t in range(20)))
+    got = read_lightcurve(f, errors='skip')
+    assert got.ids == ['s1', 's2'] and list(got.skipped) == ['tab.csv:rows without id']
+    assert "40 row(s) without a star id in column 'id'" in got.skipped['tab.csv:rows without id']
+    with pytest.raises(LightCurveError, match="40 row"): read_lightcurve(f)
+
+
+def test_missing_looking_ids_kept_verbatim(tmp_path):
+    ids = ['NA', 'NULL', 'None', 'nan', 'null', '-nan', 'n/a']
+    for sep, name in ((',', 'ids.csv'), (' ', 'ids.txt')):
+        f = tmp_path/name
+        f.write_text(f'id{sep}time{sep}mag{sep}err\n' + ''.join(f"{s}{sep}{2450000 + t}{sep}{12 + t / 100}{sep}0.02\n" for s in ids for t in range(20)))
+        assert sorted(read_lightcurve(f).ids) == sorted(ids)
+
+
+def test_column_lists_are_capped(tmp_path):
+    f = tmp_path/'wide.dat'
+    f.write_text(' '.join(f'c{i}' for i in range(200_000)) + '\n' + ' '.join(['2'] * 200_000) + '\n')
+    for reader in (read_text, lambda f: read_lightcurve(f, format='table')):
+        with pytest.raises(LightCurveError) as e: reader(f)
+        assert len(str(e.value)) < 600 and '(200000 in all)' in str(e.value)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _columns, _container, _detections_frame, _file_id, _floats, _gather, _is_data, _name, _numeric_table, _read_bytes,
+from .core import (_attempt, _columns, _container, _detections_frame, _file_id, _floats, _decode, _gather, _is_data, _listed, _name, _numeric_table, _read_bytes,
                                  _read_csv, _read_text, _time_meta, register_reader)
 
 # %% ../../nbs/01c_io_asas.ipynb #b900ff96
@@ -62,7 +62,7 @@ def read_asas_acvs(path,                      # ASAS-3 light-curve file (ACVS fo
     source = _name(path)
     rows, columns, header = _asas_rows(_read_text(path, source), source)
     missing = [c for c in ('HJD', 'GRADE') if c not in columns]
-    if missing: raise LightCurveError(f"{source}: missing column(s) {missing}; have {columns}")
+    if missing: raise LightCurveError(f"{source}: missing column(s) {missing}; have {_listed(columns)}")
     if dataset is not None:
         rows = [r for r in rows if r[1] is not None and r[1].split()[0] == str(dataset)]
         if not rows: raise LightCurveError(f"{source}: no rows in dataset {dataset}")
@@ -108,12 +108,12 @@ def read_asas_richards(path_or_fileobj,   # one `<id>.dat` file of the training 
     a = _numeric_table(_read_text(path_or_fileobj, source), source, ('t', 'mag', 'err'), sep=',')
     return _asas_curve(a, _file_id(path_or_fileobj, id), source, **kwargs)
 
-def _tar_members(path:Path, suffix:str)->list[tuple[str, bytes]]:
-    "(name, bytes) of the regular files ending in `suffix` of a (gzipped) tar archive, read in memory."
+def _tar_members(path:Path)->list[tuple[str, bytes]]:
+    "(name, bytes) of every regular file of a tar archive (plain, gzip, bzip2 or xz), read in memory."
     raw = _read_bytes(path, str(path))
     try:
         with tarfile.open(fileobj=io.BytesIO(raw), mode='r:') as tf:
-            return [(m.name, tf.extractfile(m).read()) for m in tf if m.isfile() and m.name.endswith(suffix)]
+            return [(m.name, tf.extractfile(m).read()) for m in tf if m.isfile()]
     except (tarfile.TarError, EOFError) as e:
         raise LightCurveError(f"{path}: truncated or corrupt tar archive ({type(e).__name__}: {e})") from None
 
@@ -133,9 +133,12 @@ def read_asas_richards_tarball(path,               # `asas_training_set.tar.gz`
                                errors:str='raise', # 'skip': leave out (and list in `.skipped`) curves that fail validation
                                **kwargs,           # passed to `LightCurve`
                               )->LightCurves:
-    "All light curves of the Richards et al. (2012) ASAS tarball, read in memory; ids = file stems."
+    "All light curves of the Richards et al. (2012) ASAS tarball, read in memory; ids = file stems; other members listed in `.skipped`."
     path = Path(path)
-    members = _tar_members(path, '.dat')
+    members = _tar_members(path)
+    skipped = {name: f"{path}:{name}: not a .dat light curve of the ASAS layout; read the archive with format='archive' "
+                     "(CLI --format archive) to read each member by its own format" for name, _ in members if not name.endswith('.dat')}
+    members = [(name, b) for name, b in members if name.endswith('.dat')]
     if not members: raise LightCurveError(f"{path}: no .dat light curves in the archive")
     arrays = _concat_parse([b for _, b in members], 3)
     if arrays is None:
@@ -146,9 +149,14 @@ def read_asas_richards_tarball(path,               # `asas_training_set.tar.gz`
             except LightCurveError as e:
                 if errors == 'raise': raise
                 arrays.append(e)
-    skipped, curves = {}, []
+    curves, seen = [], {}
     for (name, _), a in zip(members, arrays):
         star = PurePosixPath(name).stem
+        if star in seen:                                  # two folders of the archive hold the same star: both kept apart, not merged
+            msg = f"{path}: {name} and {seen[star]} both hold star {star}; rename one or read them apart"
+            if errors == 'raise': raise LightCurveError(msg)
+            skipped[name] = msg; continue
+        seen[star] = name
         if isinstance(a, LightCurveError): skipped[star] = str(a); continue
         lc = _attempt(lambda: _asas_curve(a, star, f"{path}:{name}", **kwargs), star, errors, skipped)
         if lc is not None: curves.append(lc)
@@ -172,8 +180,7 @@ def _asassn_frame(path, source:str)->tuple[pd.DataFrame, dict]:
     if isinstance(path, pd.DataFrame): return _detections_frame(path, source), {}
     raw = _read_bytes(path, source)
     if raw[:4] == b'PAR1' or _container(raw): return _detections_frame(io.BytesIO(raw), source), {}
-    try: text = raw.decode('utf-8-sig')                                  # a byte-order mark is no part of the first column's name
-    except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
+    text = _decode(raw, source)                                       # a byte-order mark is no part of the first column's name
     header = {}
     for line in text.splitlines():
         if line.strip() and not line.lstrip().startswith('#'): break

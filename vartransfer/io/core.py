@@ -7,8 +7,11 @@ __all__ = ['READERS', 'READ_MAX_BYTES', 'JSON_MAX_BYTES', 'NotALightCurve', 'reg
            'parse_time_format', 'infer_time_format']
 
 # %% ../../nbs/01a_io_core.ipynb #121b2343
+import bz2
+import codecs
 import csv
 import io
+import lzma
 import re
 import warnings
 import zlib
@@ -67,16 +70,29 @@ def _read_capped(f, source:str, size:int|None=None)->bytes|str:
     if len(raw) > READ_MAX_BYTES: raise _too_large(source)
     return raw
 
-def _gunzip(raw:bytes, source:str)->bytes:
-    "The data of one or more gzip members, unpacked no further than `READ_MAX_BYTES` (a decompression bomb stops there)."
-    out, total = [], 0
-    while raw[:2] == b'\x1f\x8b':
-        d = zlib.decompressobj(31)
+_PACKED = ((b'\x1f\x8b', 'gzip'), (b'BZh', 'bzip2'), (b'\xfd7zXZ\x00', 'xz'))   # compressions read transparently, by their magic bytes
+
+def _packed(raw:bytes)->str|None:
+    "'gzip', 'bzip2' or 'xz' when the bytes start such compressed data, else None."
+    kind = next((k for m, k in _PACKED if raw.startswith(m)), None)
+    return None if kind == 'bzip2' and not re.match(rb'BZh[1-9](1AY&SY|\x17rE8P\x90)', raw[:10]) else kind
+
+def _decompressor(kind:str):
+    "A fresh decompressor of one gzip, bzip2 or xz stream (`decompress(data, max_length)`, `eof`, `unused_data`)."
+    return zlib.decompressobj(31) if kind == 'gzip' else bz2.BZ2Decompressor() if kind == 'bzip2' else lzma.LZMADecompressor()
+
+_UNPACK_ERRORS = (zlib.error, OSError, EOFError, lzma.LZMAError)
+
+def _unpack(raw:bytes, source:str)->bytes:
+    "The data of one or more gzip, bzip2 or xz streams, unpacked no further than `READ_MAX_BYTES` (a decompression bomb stops there)."
+    out, total, kind = [], 0, _packed(raw)
+    while kind and _packed(raw) == kind:
+        d = _decompressor(kind)
         try: part = d.decompress(raw, READ_MAX_BYTES + 1 - total)
-        except zlib.error as e: raise LightCurveError(f"{source}: truncated or corrupt gzip data ({e})") from None
+        except _UNPACK_ERRORS as e: raise LightCurveError(f"{source}: truncated or corrupt {kind} data ({e})") from None
         total += len(part); out.append(part)
         if total > READ_MAX_BYTES: raise _too_large(source)
-        if not d.eof: raise LightCurveError(f"{source}: truncated or corrupt gzip data "
+        if not d.eof: raise LightCurveError(f"{source}: truncated or corrupt {kind} data "
                                             "(Compressed file ended before the end-of-stream marker was reached)")
         raw = d.unused_data
     return b''.join(out)
@@ -89,18 +105,38 @@ def _open(path):
     return open(path, 'rb')
 
 def _read_bytes(src, source:str)->bytes:
-    "Raw bytes of a path or file object, gunzipped if they are gzip data; at most `READ_MAX_BYTES` (unpacked)."
+    "Raw bytes of a path or file object, unpacked if gzip, bzip2 or xz data (at most `READ_MAX_BYTES`); UTF-16 text as UTF-8."
     if hasattr(src, 'read'): raw = _read_capped(src, source)
     else:
         with _open(src) as f: raw = _read_capped(f, source, Path(src).stat().st_size)
     if isinstance(raw, str): raw = raw.encode()
-    return _gunzip(raw, source) if raw[:2] == b'\x1f\x8b' else raw
+    if _packed(raw): raw = _unpack(raw, source)
+    return _decode(raw, source).encode('utf-8') if raw[:2] in _UTF16 else raw
+
+_UTF16 = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)   # how Windows tools ('Unicode' text) start a file
+
+def _decode(raw:bytes, source:str)->str:
+    "Text of a file's bytes: UTF-8 (a byte-order mark dropped), UTF-16 after its byte-order mark, else Windows-1252 with a warning."
+    if raw[:2] in _UTF16:
+        try: return raw.decode('utf-16')
+        except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file (UTF-16 byte-order mark, but {e})") from None
+    try: return raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        if b'\x00' in raw: raise LightCurveError(f"{source}: not a text file ({e})") from None
+        line = raw.count(b'\n', 0, e.start) + 1
+        warnings.warn(f"{source}: not UTF-8 (byte {raw[e.start]:#04x} on line {line}); read as Windows-1252 (Latin-1) text", stacklevel=3)
+        try: return raw.decode('cp1252')
+        except UnicodeDecodeError: return raw.decode('latin-1')
 
 def _read_text(src, source:str)->str:
-    "Text of a path or file object (gzip handled)."
-    raw = _read_bytes(src, source)
-    try: return raw.decode('utf-8')
-    except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
+    "Text of a path or file object (compression, byte-order marks and encodings handled: `_read_bytes`, `_decode`)."
+    return _decode(_read_bytes(src, source), source)
+
+def _listed(names, k:int=12)->str:
+    "Column names for a one-line message: the first `k` (each cut to 40 characters), then how many in all."
+    names = [str(n) for n in names]
+    cut = [n if len(n) <= 40 else n[:37] + '...' for n in names[:k]]
+    return str(cut) if len(names) <= k else f"{str(cut)[:-1]}, ...] ({len(names)} in all)"
 
 def _is_data(line:str, comment:str|None)->bool:
     s = line.strip()
@@ -195,7 +231,7 @@ def _columns(df:pd.DataFrame, source:str, required:Iterable[str], optional:Itera
     "Map wanted column names to the DataFrame's (case-insensitive); error listing any required one missing."
     have = {c.lower(): c for c in df.columns}
     missing = [c for c in required if c.lower() not in have]
-    if missing: raise LightCurveError(f"{source}: missing column(s) {missing}; have {list(df.columns)}")
+    if missing: raise LightCurveError(f"{source}: missing column(s) {missing}; have {_listed(df.columns)}")
     twice = sorted({have[c.lower()] for c in [*required, *optional] if c.lower() in have and (df.columns == have[c.lower()]).sum() > 1})
     if twice: raise LightCurveError(f"{source}: column(s) {twice} appear more than once; which one is meant is ambiguous")
     return {c: have[c.lower()] for c in [*required, *optional] if c.lower() in have}
@@ -268,7 +304,7 @@ def _astropy_frame(raw:bytes, source:str, kind:str)->pd.DataFrame:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', AstropyWarning)   # VOTable schema notes of archive files: not the user's concern
-            fh = io.BytesIO(raw) if kind == 'votable' else raw.decode('utf-8')   # astropy.io.ascii reads a string with newlines as the table
+            fh = io.BytesIO(raw) if kind == 'votable' else _decode(raw, source)   # astropy.io.ascii reads a string with newlines as the table
             table = Table.read(fh, format=_ASTROPY_FORMATS[kind])
     except Exception as e: raise LightCurveError(f"{source}: cannot read the {kind} table ({type(e).__name__}: {_one_line(e)[:200]})") from None
     if len(table) == 0: raise LightCurveError(f"{source}: no data rows")
@@ -283,9 +319,7 @@ def _frame(src, source:str, comment:str|None=None)->pd.DataFrame:
     raw = _read_bytes(src, source)
     kind = _container(raw)
     if kind: return _container_frame(raw, source, kind)
-    try: text = raw.decode('utf-8')
-    except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
-    return _read_csv(text, source, comment=comment)
+    return _read_csv(_decode(raw, source), source, comment=comment)
 
 def _parquet_frame(raw:bytes, source:str)->pd.DataFrame:
     "A parquet file's rows, its pandas index levels as columns (astropy's: `Time` columns whole again); a clear error when it cannot be read."
@@ -465,17 +499,31 @@ def _pick(spec, names:list[str], aliases:tuple, position:int|None, source:str, w
     if isinstance(spec, str) and spec.strip().lstrip('-').isdigit() and spec.strip().lower() not in [n.lower() for n in names]:
         spec = int(spec)
     if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
-        if not 0 <= spec < len(names): raise LightCurveError(f"{source}: no column {spec} for {what}; the file has {len(names)}: {names}")
+        if not 0 <= spec < len(names): raise LightCurveError(f"{source}: no column {spec} for {what}; the file has {len(names)}: {_listed(names)}")
         return int(spec)
     low = [n.strip().lower() for n in names]
     if spec is not None:
-        if spec.strip().lower() not in low: raise LightCurveError(f"{source}: missing column(s) [{spec!r}] for {what}; have {names}")
+        if spec.strip().lower() not in low: raise LightCurveError(f"{source}: missing column(s) [{spec!r}] for {what}; have {_listed(names)}")
         return low.index(spec.strip().lower())
     found = list(dict.fromkeys(i for a in aliases for i, n in enumerate(low) if (a.fullmatch(n) if isinstance(a, re.Pattern) else a == n)))
     if len(found) > 1:
         raise LightCurveError(f"{source}: cannot tell which column is the {what}: {[names[i] for i in found]} all could be; "
-                              f"columns {names}; {_OPTIONS_HINT}")
+                              f"columns {_listed(names)}; {_OPTIONS_HINT}")
     return found[0] if found else position
+
+_DECIMAL_COMMA = re.compile(r'(?<![^\s;])([-+]?\d+),(\d+)(?![^\s;])')   # 12,345 as one field between ';', tabs or blanks
+
+def _separator(lines:list[str], first:int, seps:tuple=(',', ';'))->tuple[str|None, str]:
+    "The column separator of a table (the first of `seps` in its first data line, else blanks) and its decimal mark: ',' where a data line's fields, split by ';', tab or blanks, are all numbers like `12,345` (European spreadsheets)."
+    for line in lines[first:first + 2]:
+        for sep in (';', '\t', None):
+            fields = [f.strip() for f in line.strip().split(sep)]
+            if len(fields) > 1 and all(re.fullmatch(r'[-+]?\d+(,\d+)?', f) for f in fields) and any(',' in f for f in fields): return sep, ','
+    return next((s for s in seps if s in lines[first]), None), '.'
+
+def _decimal_points(text:str)->str:
+    "Comma decimal marks (`12,345` as a whole field) turned into points."
+    return _DECIMAL_COMMA.sub(r'\1.\2', text)
 
 def _header(lines:list[str], first:int, comment:str|None, sep:str|None)->tuple[list[str]|None, bool]:
     "Column names: (names, True) if the first data line is a header, else (names of a commented header or None, False)."

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _bools, _columns, _container, _detections_frame, _file_id, _floats, _gather, _json_load, _name,
+from .core import (_attempt, _bools, _columns, _container, _detections_frame, _file_id, _floats, _gather, _json_load, _listed, _name,
                                  _read_bytes, _read_csv, _read_text, _time_meta, register_reader)
 from .ztf import _NAMESPACE, ZTF_FILTERS, _warn_difference, _without_namespace
 
@@ -87,7 +87,7 @@ def read_ztf_alerts(path,                  # ZTF alert photometry from Fink or L
     limit = ~np.isfinite(mag) if tag is None else (tag == 'upperlim') | ((tag != 'badquality') & ~np.isfinite(mag))
     bad = np.zeros(len(df), bool) if tag is None else (tag == 'badquality')
     has_ref = {'magnr', 'sigmagnr', 'isdiffpos'} <= set(cols)
-    if apparent and not has_ref: raise LightCurveError(f"{source}: apparent=True but no magnr/sigmagnr/isdiffpos columns; have {list(df.columns)}")
+    if apparent and not has_ref: raise LightCurveError(f"{source}: apparent=True but no magnr/sigmagnr/isdiffpos columns; have {_listed(df.columns)}")
     if has_ref:
         positive = _bools(df[cols['isdiffpos']], source, cols['isdiffpos'])
         distnr = _floats(df[cols['distnr']], source, cols['distnr']) if 'distnr' in cols else np.zeros(len(df))

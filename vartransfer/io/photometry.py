@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _columns, _file_id, _floats, _gather, _MISSING, _name, _numeric_table, _read_csv,
+from .core import (_attempt, _columns, _file_id, _floats, _gather, _listed, _MISSING, _name, _numeric_table, _read_csv,
                                  _read_text, _time_meta, register_reader)
 
 # %% ../../nbs/01b_io_photometry.ipynb #240cc20b
@@ -154,7 +154,7 @@ def _macho_frame(text:str, source:str)->tuple:
         bands = {b: (col(f'{b.lower()}mag'), col(f'{b.lower()}err'), f'{b.lower()}mag', f'{b.lower()}err')
                  for b in ('R', 'B') if f'{b.lower()}mag' in cols}
         missing = [f'{b.lower()}err' for b in bands if f'{b.lower()}err' not in cols]
-        if missing: raise LightCurveError(f"{source}: missing column(s) {missing}; have {list(df.columns)}")
+        if missing: raise LightCurveError(f"{source}: missing column(s) {missing}; have {_listed(df.columns)}")
         return ids, col('dateobs'), 'dateobs', bands
     df = _read_csv(text, source, sep=';', header=None, ncols=39)
     col = lambda j: df.iloc[:, j].str.strip()

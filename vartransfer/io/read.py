@@ -12,14 +12,14 @@ import re
 import tarfile
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
-from .core import (_container, _container_columns, _FORMATS, _QUIET, _gather, _name, _open, _read_bytes, _read_capped,
+from .core import (_container, _container_columns, _decompressor, _FORMATS, _QUIET, _gather, _name, _open, _packed,
+                                 _read_bytes, _read_capped, _UNPACK_ERRORS, _UTF16,
                                  _table_frame, _TIME_NAMES, _with_index, NotALightCurve, READERS, register_reader)
 from . import asas, difference, photometry, space, tables, wise, ztf   # noqa: F401 (they register their readers)
 from .asas import _asassn_sniff
@@ -38,21 +38,36 @@ _HEAD = 1 << 16
 _GENERIC = ('text', 'table', 'fits')   # formats read by column options, detected last
 
 def _head(path:Path)->bytes:
-    "The first 64 kB of a file, un-gzipped (also from a truncated gzip)."
-    with open(path, 'rb') as fh: raw = fh.read(_HEAD)
-    if raw[:2] != b'\x1f\x8b': return raw
-    try: return zlib.decompressobj(31).decompress(raw, _HEAD)
-    except zlib.error as e: raise LightCurveError(f"{path}: truncated or corrupt gzip data ({e})") from None
+    "The first 64 kB of a file, unpacked if gzip, bzip2 or xz (also from a truncated stream); UTF-16 text as UTF-8."
+    with open(path, 'rb') as fh:
+        raw = fh.read(_HEAD)
+        kind = _packed(raw)
+        if kind:
+            d, out = _decompressor(kind), b''
+            try:
+                for _ in range(64):                   # a bzip2 block is up to 900 kB: read on until 64 kB come out
+                    out += d.decompress(raw, _HEAD - len(out))
+                    if len(out) >= _HEAD or d.eof or not (raw := fh.read(_HEAD)): break
+            except _UNPACK_ERRORS as e: raise LightCurveError(f"{path}: truncated or corrupt {kind} data ({e})") from None
+            raw = out
+    return raw[:len(raw) // 2 * 2].decode('utf-16', errors='replace').encode('utf-8') if raw[:2] in _UTF16 else raw
+
+def _only_dat(path:Path)->bool:
+    "Whether every regular file of a tar archive is a `.dat` file (the member headers streamed; unreadable: its reader says why)."
+    try:
+        with tarfile.open(path, mode='r|*') as tf: return all(m.name.endswith('.dat') for m in tf if m.isfile())
+    except (tarfile.TarError, *_UNPACK_ERRORS): return True
 
 def _tar_format(path:Path, head:bytes)->str:
-    "'asas_richards_tarball' when the first member has that layout, else 'archive'."
+    "'asas_richards_tarball' when the first member has that layout and every member is a `.dat` file, else 'archive' (each member by its own format)."
     try:
         with tarfile.open(fileobj=io.BytesIO(head), mode='r|') as tf:
             for m in tf:
                 if not m.isfile(): continue
                 first = tf.extractfile(m).read(200).decode('utf-8', errors='replace').split('\n', 1)[0]
                 ok = m.name.endswith('.dat') and re.fullmatch(r'\s*-?[\d.]+,-?[\d.]+,[\d.]+\s*', first)
-                return 'asas_richards_tarball' if ok and 0 < float(first.split(',')[0]) < 12_000 else 'archive'
+                ok = ok and 0 < float(first.split(',')[0]) < 12_000
+                return 'asas_richards_tarball' if ok and _only_dat(path) else 'archive'
     except (tarfile.TarError, EOFError, OSError, ValueError): pass
     return 'archive'
 
@@ -119,7 +134,7 @@ def guess_format(path)->str:
         for fmt in ('parquet', 'fits'):                  # damaged container of a named kind: let its reader say what is wrong
             if any(low.endswith(e) for e in _FORMATS[fmt]['extensions']): return fmt
         raise NotALightCurve(f"{path}: cannot tell the light-curve format: binary file of unknown kind, not a light curve")
-    text = head.decode('utf-8', errors='replace')
+    text = head.decode('utf-8', errors='replace').lstrip('\ufeff')
     kind = _container(head)
     if kind == 'json' and _antares_sniff(text): return 'antares'   # a locus of the ANTARES API: its rows are CSV text
     if kind: return _container_format(_container_columns(head, kind), kind, path)
@@ -209,11 +224,11 @@ def _archive_members(path, source:str):
                 with tarfile.open(fileobj=fh, mode='r|*') as tf:       # a stream: one member in memory at a time
                     for m in (m for m in tf if m.isfile()):
                         yield m.name, _member(tf.extractfile(m), m.name, m.size, source)
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
+        except (tarfile.TarError, zipfile.BadZipFile, *_UNPACK_ERRORS) as e:
             raise LightCurveError(f"{source}: truncated or corrupt archive ({type(e).__name__}: {_one_line(e)})") from None
 
-@register_reader('archive', extensions=('.tar', '.tar.gz', '.tgz', '.zip'))
-def read_archive(path,               # tar, tar.gz/tgz or zip archive of light-curve files of any format
+@register_reader('archive', extensions=('.tar', '.tar.gz', '.tgz', '.tar.bz2', '.tbz2', '.tar.xz', '.txz', '.zip'))
+def read_archive(path,               # tar (plain, gzip, bzip2 or xz) or zip archive of light-curve files of any format
                  errors:str='raise', # 'skip': list failing members and curves in `.skipped` and go on
                  **kwargs,           # passed to `read_lightcurve` for every member (format, time, mag, ...)
                 )->LightCurves:

@@ -17,7 +17,7 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyWarning
 
 from ..lightcurve import _one_line, _with_index, LightCurve, LightCurveError, TIME_OFFSET
-from .core import _file_id, _name, _parquet_frame, _read_bytes, _time_meta, register_reader
+from .core import _decode, _file_id, _name, _parquet_frame, _read_bytes, _time_meta, register_reader
 
 # %% ../../nbs/01g_io_space.ipynb #0345b178
 ZERO_POINTS = {'TESS': 20.44, 'Kepler': 25.10, 'K2': 25.10}   # magnitude of 1 e-/s: TESS Tmag 10 = 15,000 e-/s; Kepler Kp 12 = 1.74e5 e-/s
@@ -199,8 +199,7 @@ def _lightkurve_frame(path, source:str)->tuple[pd.DataFrame, dict]:
     if isinstance(path, pd.DataFrame): return _with_index(path), {}
     raw = _read_bytes(path, source)
     if raw[:4] == b'PAR1': return _parquet_frame(raw, source), {}
-    try: text = raw.decode('utf-8')
-    except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
+    text = _decode(raw, source)
     ecsv = text.startswith('# %ECSV')
     sep = re.search(r"^# delimiter: '(.)'", text, re.M) if ecsv else None
     try: df = pd.read_csv(io.StringIO(text), comment='#' if ecsv else None, sep=(sep.group(1) if sep else r'\s+') if ecsv else ',')

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from astropy.time import Time
 
-from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_container_frame, _attempt, _container, _ERR_NAMES, _file_id, _fits_frame, _fits_table, _plain_column, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
+from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
+from .core import (_container_frame, _attempt, _container, _decimal_points, _decode, _ERR_NAMES, _listed, _separator, _file_id, _fits_frame, _fits_table, _plain_column, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
                                  _numeric_table, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_csv, _read_text, _TIME_NAMES,
                                  _time_meta, _to_reduced, _with_index, register_reader)
 
@@ -63,7 +63,9 @@ def read_text(path,                        # text file with a light curve in col
     lines = text.splitlines()
     first = next((i for i, l in enumerate(lines) if _is_data(l, comment)), None)
     if first is None: raise LightCurveError(f"{source}: no data rows (empty file?)")
-    if sep is None and ',' in lines[first]: sep = ','
+    if sep is None:
+        sep, decimal = _separator(lines, first)
+        if decimal == ',': text, lines = _decimal_points(text), _decimal_points(text).splitlines()   # European spreadsheet: '12,345;...'
     names, in_data = _header(lines, first, comment, sep)
     if in_data: text = '\n'.join([''] * (first + 1) + lines[first + 1:])      # drop the header line, keep line numbers
     ncols = len(names) if names else len(lines[first].split(sep) if sep else lines[first].split())
@@ -77,7 +79,7 @@ def read_text(path,                        # text file with a light curve in col
     ie = None if err is False else _pick(err, names, _ERR_NAMES, 2 if plain and ncols > 2 else None, source, 'error')
     missing = [w for w, i in (('time', it), ('magnitude', im)) if i is None]
     if missing:
-        raise LightCurveError(f"{source}: cannot tell which column is the {' or the '.join(missing)}; columns {names}; {_OPTIONS_HINT}")
+        raise LightCurveError(f"{source}: cannot tell which column is the {' or the '.join(missing)}; columns {_listed(names)}; {_OPTIONS_HINT}")
     try: a = _numeric_table(text, source, tuple(names), sep=sep, comment=comment)
     except LightCurveError as e:
         bad = re.search(r', column (\d+) \(', str(e))
@@ -120,12 +122,13 @@ def _table_frame(src, source:str, sep:str|None, comment:str|None)->tuple[pd.Data
     if raw[:4] == b'PAR1': return _parquet_frame(raw, source), False
     if raw[:6] == b'SIMPLE': return _fits_frame(io.BytesIO(raw), source), False
     if _container(raw): return _container_frame(raw, source, _container(raw)), False
-    try: text = raw.decode('utf-8')
-    except UnicodeDecodeError as e: raise LightCurveError(f"{source}: not a text file ({e})") from None
+    text = _decode(raw, source)
     lines = text.splitlines()
     first = next((i for i, l in enumerate(lines) if _is_data(l, comment)), None)
     if first is None: raise LightCurveError(f"{source}: no data rows (empty file?)")
-    if sep is None: sep = next((s for s in (',', ';', '|', '\t') if s in lines[first]), None)
+    if sep is None:
+        sep, decimal = _separator(lines, first, (',', ';', '|', '\t'))
+        if decimal == ',': text, lines = _decimal_points(text), _decimal_points(text).splitlines()   # European spreadsheet: '12,345;...'
     names, in_data = _header(lines, first, comment, sep)
     df = _read_csv(text, source, sep=sep or r'\s+', comment=comment, header=0 if in_data else None)
     if names is not None and not in_data:
@@ -154,7 +157,7 @@ def _plan(names:list[str], plain:bool, time, mag, err, band, source:str)->tuple[
             raise LightCurveError(f"{source}: give one time (or one per band) and one error per magnitude column; got {len(times)}, {len(errs)}, {len(mags)}")
         plan = [(str(l), pick(t, _TIME_NAMES, 'time'), pick(m, (), 'magnitude'), None if e is None else pick(e, (), 'error'))
                 for l, t, m, e in zip(labels, times, mags, errs)]
-        if any(p[1] is None for p in plan): raise LightCurveError(f"{source}: cannot tell which column is the time; columns {names}; {_OPTIONS_HINT}")
+        if any(p[1] is None for p in plan): raise LightCurveError(f"{source}: cannot tell which column is the time; columns {_listed(names)}; {_OPTIONS_HINT}")
         return 'wide', plan
     if plain and len(names) > 3 and (time is None or mag is None):
         raise LightCurveError(f"{source}: {len(names)} columns without names: cannot tell which is the time and which the magnitude "
@@ -169,10 +172,10 @@ def _plan(names:list[str], plain:bool, time, mag, err, band, source:str)->tuple[
             plan = [(b, idx['time'] if idx['time'] is not None else it, idx['mag'], idx['err']) for b, idx in wide.items()]
             if any(p[1] is None for p in plan):
                 raise LightCurveError(f"{source}: a wide table with bands {list(wide)} but no time column for "
-                                      f"{[p[0] for p in plan if p[1] is None]}; columns {names}; {_OPTIONS_HINT}")
+                                      f"{[p[0] for p in plan if p[1] is None]}; columns {_listed(names)}; {_OPTIONS_HINT}")
             return 'wide', plan
     missing = [w for w, i in (('time', it), ('magnitude', im)) if i is None]
-    if missing: raise LightCurveError(f"{source}: cannot tell which column is the {' or the '.join(missing)}; columns {names}; {_OPTIONS_HINT}")
+    if missing: raise LightCurveError(f"{source}: cannot tell which column is the {' or the '.join(missing)}; columns {_listed(names)}; {_OPTIONS_HINT}")
     return 'long', [(None, it, im, ie)]
 
 def _missing_values(a:np.ndarray, sentinel:float|None, time:bool=False)->np.ndarray:
@@ -223,6 +226,12 @@ def read_table(path,                            # text/CSV/parquet file (path or
     ids = df.iloc[:, id_col].astype(str).str.strip().to_numpy() if id_col is not None else np.full(len(df), star_default, dtype=object)
     bandv = df.iloc[:, band_col].astype(str).str.strip().to_numpy() if band_col is not None else None
     skipped, curves = {}, []
+    nameless = np.zeros(len(df), dtype=bool) if id_col is None else (df.iloc[:, id_col].isna() | (ids == '')).to_numpy()
+    if nameless.any():                                   # rows of no star: left out and said so, never merged into a star ''
+        msg = (f"{source}: {int(nameless.sum())} row(s) without a star id in column {names[id_col]!r} "
+               f"(the first is data row {int(np.argmax(nameless)) + 1}): no star, left out")
+        if errors == 'raise': raise LightCurveError(f"{msg}; fill in the ids, or pass errors='skip' to leave them out")
+        skipped['rows without id'] = msg
     for label, it, im, ie in plan:
         t = _floats(df.iloc[:, it], source, names[it])
         m = _floats(df.iloc[:, im], source, names[im])
@@ -233,9 +242,9 @@ def read_table(path,                            # text/CSV/parquet file (path or
         label = label if label is not None else (bands_given[0] if bands_given and band_col is None else None)
         groups = bandv if (bandv is not None and label is None) else np.full(len(df), label or '', dtype=object)
         cols = dict(time=names[it], mag=names[im], err=None if ie is None else names[ie])
-        for star in dict.fromkeys(ids):
-            for b in dict.fromkeys(groups[ids == star]):
-                sel = (ids == star) & (groups == b)
+        for star in dict.fromkeys(ids[~nameless]):
+            for b in dict.fromkeys(groups[(ids == star) & ~nameless]):
+                sel = (ids == star) & (groups == b) & ~nameless
                 key = f"{star} ({b})" if b else str(star)
                 def make(sel=sel, star=star, b=b, key=key):
                     keep = sel & ~missing
@@ -281,7 +290,7 @@ def read_fits(path,                        # FITS file with a light curve in a b
     im = _pick(mag, names, _MAG_NAMES, None, source, 'magnitude')
     ie = _pick(err, names, _ERR_NAMES, None, source, 'error')
     missing = [w for w, i in (('time', it), ('magnitude', im)) if i is None]
-    if missing: raise LightCurveError(f"{source}: missing column(s) for {missing}; have {names}; {_OPTIONS_HINT}")
+    if missing: raise LightCurveError(f"{source}: missing column(s) for {missing}; have {_listed(names)}; {_OPTIONS_HINT}")
     for i in (it, im, ie):
         c = table[names[i]] if i is not None else None
         if c is not None and not isinstance(c, Time) and getattr(c, 'dtype', np.dtype(float)).kind not in 'fiu':

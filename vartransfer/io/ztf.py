@@ -17,7 +17,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _bools, _columns, _detections_frame, _file_id, _floats, _frame, _gather, _name, _table_frame,
+from .core import (_attempt, _bools, _columns, _detections_frame, _file_id, _floats, _frame, _gather, _listed, _name, _table_frame,
                                  _read_bytes, _time_meta, register_reader)
 
 # %% ../../nbs/01d_io_ztf.ipynb #e50bf00b
@@ -53,7 +53,7 @@ def read_ztf(path,                 # IRSA ZTF light curve: CSV, VOTable (the ser
     df = _detections_frame(path, source)
     cols = _columns(df, source, ['oid', 'mag', 'magerr', 'filtercode', 'catflags'], optional=['hjd', 'mjd', 'ra', 'dec'])
     time = time or ('hjd' if 'hjd' in cols else 'mjd')
-    if time not in cols: raise LightCurveError(f"{source}: missing column(s) [{time!r}]; have {list(df.columns)}")
+    if time not in cols: raise LightCurveError(f"{source}: missing column(s) [{time!r}]; have {_listed(df.columns)}")
     t = _floats(df[cols[time]], source, time)
     t, shift, ref = (t - TIME_OFFSET, -TIME_OFFSET, 'HJD') if time == 'hjd' else (t + 0.5, 0.5, 'JD')
     mag, err = _floats(df[cols['mag']], source, 'mag'), _floats(df[cols['magerr']], source, 'magerr')
@@ -198,7 +198,7 @@ def read_alerce(path,                       # ALeRCE detections or forced photom
     mag, err = _floats(df[cols['magpsf']], source, cols['magpsf']), _floats(df[cols['sigmapsf']], source, cols['sigmapsf'])
     has_corr = 'magpsf_corr' in cols and 'sigmapsf_corr' in cols
     if corrected and not has_corr:
-        raise LightCurveError(f"{source}: corrected=True but no {named[0]}/{'e_mag_corr' if forced else 'sigmapsf_corr'} columns; have {list(df.columns)}")
+        raise LightCurveError(f"{source}: corrected=True but no {named[0]}/{'e_mag_corr' if forced else 'sigmapsf_corr'} columns; have {_listed(df.columns)}")
     if has_corr:
         mc, ec = _floats(df[cols['magpsf_corr']], source, cols['magpsf_corr']), _floats(df[cols['sigmapsf_corr']], source, cols['sigmapsf_corr'])
         flag = _bools(df[cols['corrected']], source, cols['corrected']) if 'corrected' in cols else np.isfinite(mc)
@@ -308,7 +308,7 @@ def read_gaia_epoch(path,               # Gaia DR3 epoch photometry: CSV/ECSV (l
     present = {b: spec for b, spec in _GAIA_WIDE.items() if spec[0] in low}
     if not present:
         raise LightCurveError(f"{source}: missing column(s): neither a long layout (band, time, mag, flux_over_error) "
-                              f"nor a wide one (g_transit_time, ...); have {list(df.columns)}")
+                              f"nor a wide one (g_transit_time, ...); have {_listed(df.columns)}")
     for b, (tc, mc, fc, vflags, pflags) in present.items():
         _columns(df, source, [tc, mc, fc])
         first = df[low[tc]].iloc[0]
@@ -357,7 +357,7 @@ def _rubin_sniff(head:str)->bool:
 def _rubin_flux(cols:dict, flux:str|None, source:str)->str:
     "The total-flux column: `flux` if given, `scienceFlux`, or `psfFlux` of a forced-photometry table."
     if flux is not None:
-        if flux.lower() not in cols: raise LightCurveError(f"{source}: flux={flux!r}: no such column; have {sorted(cols.values())}")
+        if flux.lower() not in cols: raise LightCurveError(f"{source}: flux={flux!r}: no such column; have {_listed(sorted(cols.values()))}")
         return cols[flux.lower()]
     if 'scienceflux' in cols: return cols['scienceflux']
     if 'psfflux' in cols and ('psfdiffflux' in cols or not {'diasourceid', 'diaforcedsourceid'} & set(cols)):
