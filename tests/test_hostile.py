@@ -92,6 +92,13 @@ MODEL_CASES = {
     "arch_vs_weights": (lambda d: _damaged(d, "m9", config=_six_classes(d)), "m9.safetensors: weights do not fit the JSON's architecture"),
     "temperature_hot": (lambda d: _damaged(d, "m10", config={**d["config"], "temperature": "hot"}),
                         "m10.json: 'temperature' must be a number > 0"),
+    "arch_extra_key": (lambda d: _damaged(d, "m11", config={**d["config"], "architecture": {**d["config"]["architecture"], "foo": 1}}),
+                       "m11.json: architecture has unknown key(s) ['foo']"),
+    # 160 GB if the network were built before the weights' shapes (from the safetensors header) were checked
+    "arch_huge": (lambda d: _damaged(d, "m12", config={**d["config"], "architecture": {**d["config"]["architecture"], "widths": [200_000, 200_000]}}),
+                  "m12.safetensors: weights do not fit the JSON's architecture"),
+    "json_deep": (lambda d: _damaged(d, "m13", text="[" * 200_000 + "]" * 200_000), "m13.json: not a model JSON"),
+    "json_deep_object": (lambda d: _damaged(d, "m14", text='{"a":' * 100_000 + "1" + "}" * 100_000), "m14.json: not a model JSON"),
 }
 
 
@@ -123,6 +130,86 @@ def test_nonfinite_weights_never_saved_nor_used(data, tmp_path):
     with pytest.raises(ValueError, match="non-finite weights"): bad.save(tmp_path / "bad")
     assert not (tmp_path / "bad.json").exists()
     with pytest.raises(ValueError, match="weights are non-finite"): bad.predict(data["ft"])
+
+
+@pytest.fixture(scope="module")
+def stacked(data):
+    "A small `StackedClassifier` (the `sim` network and a 5-tree forest on the 12 stars) saved as files: its folder, JSON and weights."
+    from vartransfer.stack import StackedClassifier
+    from vartransfer.transfer import ForestClassifier
+    clf = data["clf"]
+    labels = pd.Series(clf.classes[:2] * 6, index=data["ft"].index)
+    forest = ForestClassifier(data["ft"], labels, classes=clf.classes, n_estimators=5)
+    StackedClassifier({"net": clf, "forest": forest}, {"net": 1, "forest": 1}).save(data["tmp"] / "stacked")
+    return dict(tmp=data["tmp"], config=json.loads((data["tmp"] / "stacked.json").read_text()),
+                weights=(data["tmp"] / "stacked.safetensors").read_bytes())
+
+
+def _damaged_stack(s, name, weights=None, edit=None, deep=False):
+    "A stacked model `name` with the given weights bytes and its JSON passed through `edit` (`deep`: a meta entry nested 100,000 deep), the sha256 recorded again."
+    import hashlib
+    stem, config = s["tmp"] / name, json.loads(json.dumps(s["config"]))
+    weights = s["weights"] if weights is None else weights
+    if edit: edit(config)
+    stem.with_suffix(".safetensors").write_bytes(weights)
+    text = json.dumps({**config, "weights_sha256": hashlib.sha256(weights).hexdigest()})
+    stem.with_suffix(".json").write_text(text.replace('"meta": {', '"meta": {"x": ' + "[" * 100_000 + "]" * 100_000 + ", ") if deep else text)
+    return stem
+
+
+STACK_CASES = {
+    "truncated_weights": (lambda s: _damaged_stack(s, "s1", weights=s["weights"][: len(s["weights"]) // 2]),
+                          "s1.safetensors: not a readable safetensors file"),
+    "garbage_weights": (lambda s: _damaged_stack(s, "s2", weights=os.urandom(5000)), "s2.safetensors: not a readable safetensors file"),
+    "no_members": (lambda s: _damaged_stack(s, "s3", edit=lambda c: c.pop("members")), "stacked model ", "s3.json: missing key 'members'"),
+    "kind_bogus": (lambda s: _damaged_stack(s, "s4", edit=lambda c: c["members"][0].update(kind="bogus")),
+                   "s4.json: member 0: 'kind' must be 'network', 'zero-shot' or 'forest'"),
+    "forest_empty": (lambda s: _damaged_stack(s, "s5", edit=lambda c: c["members"][1].update(forest={})),
+                     "s5.json: member 'forest': forest: missing key 'classes'"),
+    "newer_format": (lambda s: _damaged_stack(s, "s6", edit=lambda c: c.update(format_version=99)),
+                     "s6.json: format version 99 is newer than this vartransfer reads"),
+    "arch_huge": (lambda s: _damaged_stack(s, "s7", edit=lambda c: c["members"][0]["network"]["architecture"].update(widths=[200_000, 200_000])),
+                  "s7.safetensors: weights do not fit the JSON's architecture"),
+    "arch_extra_key": (lambda s: _damaged_stack(s, "s8", edit=lambda c: c["members"][0]["network"]["architecture"].update(foo=1)),
+                       "s8.json: member 'net': architecture has unknown key(s) ['foo']"),
+    "json_deep": (lambda s: _damaged_stack(s, "s9", deep=True),
+                  "s9.json: not a model JSON"),
+}
+
+
+@pytest.mark.parametrize("case", list(STACK_CASES))
+def test_damaged_stacked_model_is_one_line(stacked, case):
+    make, *message = STACK_CASES[case]
+    stem = make(stacked)
+    from vartransfer.model import ModelFileError
+    from vartransfer.stack import load_classifier
+    with pytest.raises(ModelFileError) as e: load_classifier(stem)
+    assert all(m in str(e.value) for m in message) and "\n" not in str(e.value), str(e.value)
+
+
+def test_damaged_stacked_model_via_cli(stacked, data, tmp_path):
+    for case in ("no_members", "arch_huge", "truncated_weights"):
+        make, *message = STACK_CASES[case]
+        code, out, err = run("predict", data["tmp"] / "ft.parquet", "-m", make(stacked), "-o", tmp_path / f"p-{case}.csv", "-q")
+        assert_one_line_error(code, err, message)
+        assert not (tmp_path / f"p-{case}.csv").exists()
+    cmd = "import sys; from vartransfer.cli.main import main; sys.exit(main())"
+    for case in ("no_members", "arch_huge"):   # a fresh process: exit status 1, one line, no traceback
+        make, *message = STACK_CASES[case]
+        r = subprocess.run([sys.executable, "-c", cmd, "predict", str(data["tmp"] / "ft.parquet"), "-m", str(make(stacked)),
+                            "-o", str(tmp_path / "q.csv"), "-q"], capture_output=True, text=True)
+        assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1 and message[-1] in r.stderr, r.stderr
+
+
+def test_stacked_model_files_share_one_mode_and_load_back(stacked, data):
+    from vartransfer.stack import StackedClassifier, load_classifier
+    tmp = stacked["tmp"]
+    assert (tmp / "stacked.safetensors").stat().st_mode == (tmp / "stacked.json").stat().st_mode   # safetensors alone writes 0600
+    back = load_classifier(tmp / "stacked")
+    assert isinstance(back, StackedClassifier) and back.predict_proba(data["ft"]).shape == (12, len(data["clf"].classes))
+    config = {k: v for k, v in stacked["config"].items() if k != "weights_sha256"}   # the sha256 is optional, as for one network
+    (tmp / "nosha.safetensors").write_bytes(stacked["weights"]); (tmp / "nosha.json").write_text(json.dumps(config))
+    np.testing.assert_array_equal(load_classifier(tmp / "nosha").predict_proba(data["ft"]), back.predict_proba(data["ft"]))
 
 
 @pytest.mark.parametrize("lr", [float("nan"), 1e30])
@@ -344,3 +431,142 @@ def test_decompression_bomb_is_a_failure_row_and_memory_stays_bounded(tmp_path, 
     assert len(f) == 2 and pd.isna(f.loc["star", "error"]), f
     bomb = f.drop(index="star")["error"].iloc[0]
     assert "bomb.csv.gz: larger than the 1 MiB one file may take in memory" in bomb and "\n" not in bomb
+
+
+# --- probe of hostile inputs, second round: ids, headers, FITS text, notes -----------------------------
+
+OGLE = Path(__file__).resolve().parent / "fixtures" / "OGLE-LMC-CEP-0001.dat"
+
+
+def test_identical_stars_in_two_archives_are_rows_of_both(tmp_path):
+    "Copies of an archive: `features` keeps both copies' rows, with the ids `predict` gives them (id@archive)."
+    import zipfile
+    for name in ("A.zip", "B.zip"):
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            for star in ("s1", "s2"): z.writestr(f"lcs/{star}.dat", OGLE.read_bytes())
+    code, out, err = run("features", tmp_path / "A.zip", tmp_path / "B.zip", "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    f = pd.read_csv(tmp_path / "f.csv", dtype={"id": str})
+    assert sorted(f["id"]) == ["s1@A.zip", "s1@B.zip", "s2@A.zip", "s2@B.zip"], f["id"]
+    assert "wrote 4 feature rows" in out and "2 id(s) came from several inputs" in err, (out, err)
+    code, out, err = run("predict", tmp_path / "A.zip", tmp_path / "B.zip", "-o", tmp_path / "p.csv", "-q")
+    assert code == 0, err
+    assert sorted(pd.read_csv(tmp_path / "p.csv")["id"]) == sorted(f["id"])
+
+
+def test_renamed_ids_never_take_an_id_already_there(tmp_path):
+    "x in a/ and b/ would become x@a and x@b, but c/ holds a star named x@a: the fuller paths are used."
+    from vartransfer.batch import _unique_ids
+    for sub, name in (("a", "x"), ("b", "x"), ("c", "x@a")):
+        (tmp_path / "col" / sub).mkdir(parents=True)
+        (tmp_path / "col" / sub / f"{name}.dat").write_bytes(OGLE.read_bytes())
+    code, out, err = run("features", tmp_path / "col", "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    ids = pd.read_csv(tmp_path / "f.csv")["id"].tolist()
+    assert len(set(ids)) == 3 and "x@a" in ids and sum(i.startswith("x@") for i in ids) == 3, ids
+    flat = pd.DataFrame({"id": ["x", "x", "x@a", "x@b"], "band": "", "source": ["r/a/x.dat", "r/b/x.dat", "q/x@a.dat", "q/x@b.dat"]})
+    assert _unique_ids(flat)[0]["id"].tolist() == ["x@r/a", "x@r/b", "x@a", "x@b"]
+
+
+def test_a_line_of_30000_fields_is_no_feature_table_and_quick(tmp_path):
+    "The header of a huge one-line CSV is read from its first 64 kB, not parsed whole (pandas' name mangling is quadratic)."
+    import time
+    from pathlib import Path as P
+    from vartransfer.batch import _is_feature_table, csv_header
+    from vartransfer.cli.core import is_feature_table, table_columns
+    (tmp_path / "row.csv").write_text(",".join(["14.2"] * 30_000) + "\n")
+    (tmp_path / "long.csv").write_text("1," * 2_000_000 + "1\n")
+    t0 = time.perf_counter()
+    for f in ("row.csv", "long.csv"):
+        assert not _is_feature_table(P(tmp_path / f)) and not is_feature_table(tmp_path / f) and table_columns(tmp_path / f) == []
+    assert time.perf_counter() - t0 < 1
+    assert csv_header(tmp_path / "row.csv") is None
+
+
+NA_IDS = ["NA", "NULL", "None", "nan", "null", "-nan", "N/A", "#N/A", "", "<NA>"]
+
+
+@pytest.mark.parametrize("ext", ["csv", "csv.gz", "fits", "parquet"])
+def test_ids_pandas_reads_as_missing_are_kept(data, tmp_path, ext):
+    "Star ids such as NA, null, nan are ids: feature tables and labels read them verbatim, and predict keeps them."
+    from vartransfer.cli.core import read_labels, read_table
+    ids = [i for i in NA_IDS if i]
+    ft = data["ft"].iloc[:len(ids)].set_axis(pd.Index(ids, name="id")).assign(band="NA", error=None)
+    write_table(ft, tmp_path / f"ft.{ext}")
+    back = read_table(tmp_path / f"ft.{ext}")
+    assert back.index.tolist() == ids and back["band"].tolist() == ["NA"] * len(ids) and back["error"].isna().all()
+    pd.DataFrame({"id": ids, "label": ["RRL", "EB"] * 4 + ["RRL"]}).to_csv(tmp_path / "labels.csv", index=False)
+    assert read_labels(tmp_path / "labels.csv", ids).index.tolist() == ids
+    code, out, err = run("predict", tmp_path / f"ft.{ext}", "-o", tmp_path / "p.csv", "-q")
+    assert code == 0, err
+    assert read_table(tmp_path / "p.csv").index.tolist() == ids
+
+
+def test_fits_output_holds_any_text(data, tmp_path):
+    "Non-ASCII ids and paths go to FITS as UTF-8 and come back the same."
+    from vartransfer.cli.core import read_table
+    ids = ["★ étoile 1", "ü 2", "plain"] + [f"s{i}" for i in range(9)]
+    ft = data["ft"].set_axis(pd.Index(ids, name="id")).assign(source="lc/weird space name é ü.dat")
+    write_table(ft, tmp_path / "ft.csv")
+    code, out, err = run("predict", tmp_path / "ft.csv", "-o", tmp_path / "p.fits", "-q")
+    assert code == 0, err
+    assert read_table(tmp_path / "p.fits").index.tolist() == ids
+    write_table(ft, tmp_path / "ft.fits")
+    back = read_table(tmp_path / "ft.fits")
+    assert back.index.tolist() == ids and (back["source"] == "lc/weird space name é ü.dat").all()
+    (tmp_path / "é ü.dat").write_bytes(OGLE.read_bytes())
+    code, out, err = run("features", tmp_path / "é ü.dat", "-o", tmp_path / "f.fits", "-q")
+    assert code == 0, err
+    assert read_table(tmp_path / "f.fits").index.tolist() == ["é ü"]
+
+
+def test_duplicated_ids_are_named_not_blamed_on_bands(data, tmp_path):
+    ft = pd.concat([data["ft"], data["ft"].iloc[:2]])
+    write_table(ft, tmp_path / "dup.csv")
+    code, out, err = run("evaluate", data["tmp"] / "good", tmp_path / "dup.csv", "--labels", data["tmp"] / "labels.csv", "-q")
+    assert_one_line_error(code, err, ["2 id(s) on several rows", "['s00', 's01']"])
+    assert "--band" not in err and "nan" not in err
+
+
+def test_blank_labels_are_counted_and_one_class_is_said(data, tmp_path):
+    labels = pd.read_csv(data["tmp"] / "labels.csv")
+    labels.loc[:2, "label"] = ""
+    labels.to_csv(tmp_path / "blank.csv", index=False)
+    code, out, err = run("evaluate", data["tmp"] / "good", data["tmp"] / "ft.parquet", "--labels", tmp_path / "blank.csv", "--superclass", "-q")
+    assert code == 0, err
+    assert "on 9 labelled stars" in out and "3 of 12 labelled rows have a blank 'label' and are left out" in err, err
+    labels.iloc[3:4].to_csv(tmp_path / "one.csv", index=False)
+    code, out, err = run("evaluate", data["tmp"] / "good", data["tmp"] / "ft.parquet", "--labels", tmp_path / "one.csv", "--superclass", "-q")
+    assert code == 0, err
+    assert "the scored labels hold one class" in err and "y_true" not in err, err
+
+
+def test_broken_link_and_pipe_in_a_folder_are_listed_as_skipped(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "star.dat").write_bytes(OGLE.read_bytes())
+    (folder / "gone.dat").symlink_to(tmp_path / "nonexistent.dat")
+    os.mkfifo(folder / "pipe.dat")
+    code, out, err = run("features", folder, "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    assert "skipped 2 file(s)" in err and "gone.dat: a broken link" in err and "pipe.dat: not a regular file (a named pipe)" in err, err
+
+
+def test_no_light_curves_note_counts_the_skipped_files(tmp_path):
+    for i in range(5): (tmp_path / f"README{i}.md").write_text("x")
+    code, out, err = run("features", tmp_path, "-o", tmp_path / "f.csv", "-q")
+    assert_one_line_error(code, err, ["skipped 5 file(s)", "..."])
+
+
+@pytest.mark.parametrize("kind", ["semicolon", "upper", "upper_semicolon"])
+def test_feature_tables_with_semicolons_or_upper_case_names(data, tmp_path, kind):
+    ft = data["ft"].reset_index()
+    if "upper" in kind: ft.columns = [c.upper() for c in ft.columns]
+    ft.to_csv(tmp_path / "ft.csv", index=False, sep=";" if "semicolon" in kind else ",")
+    code, out, err = run("predict", tmp_path / "ft.csv", "-o", tmp_path / "p.csv", "-q")
+    assert code == 0, err
+    assert read_p(tmp_path / "p.csv") == data["ft"].index.tolist()
+
+
+def read_p(path):
+    return pd.read_csv(path, dtype={"id": str})["id"].tolist()

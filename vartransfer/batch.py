@@ -4,9 +4,11 @@
 
 # %% auto #0
 __all__ = ['DROP_NAMES', 'DROP_REPORT_FRACTION', 'OUTPUT_COLUMNS', 'COLLECTION_SUFFIXES', 'READER_OPTIONS', 'read_features',
-           'not_a_light_curve', 'batch_inputs', 'extract_features_batch', 'batch_report', 'batch_lightcurves']
+           'not_a_light_curve', 'csv_header', 'has_feature_columns', 'batch_inputs', 'extract_features_batch',
+           'batch_report', 'batch_lightcurves']
 
 # %% ../nbs/03b_batch.ipynb #6acd4a59
+import csv
 import hashlib
 import os
 import re
@@ -72,24 +74,30 @@ def _frame(rows:list[dict], task:bool=False)->pd.DataFrame:
     return df.set_index('id')
 
 # %% ../nbs/03b_batch.ipynb #c2dad237
-def _unique_labels(sources:list[str])->list[str]:
-    "Shortest labels telling `sources` apart: parent folders, else file names, else paths, else 1, 2, ..."
+def _label_candidates(sources:list[str]):
+    "Labels telling `sources` apart, shortest first: parent folders (1, 2, ... levels), file names, relative paths, then 1, 2, ..."
     if all(sources) and len(set(sources)) == len(sources):
         parents = [PurePath(s).parent.parts for s in sources]
-        for k in range(1, max(map(len, parents)) + 1):
-            labels = ['/'.join(p[-k:]) for p in parents]
-            if all(labels) and len(set(labels)) == len(labels): return labels
-        names = [PurePath(s).name for s in sources]
-        return names if len(set(names)) == len(names) else list(sources)
-    return [str(i) for i in range(1, len(sources) + 1)]
+        for k in range(1, max(map(len, parents)) + 1): yield ['/'.join(p[-k:]) for p in parents]
+        yield [PurePath(s).name for s in sources]
+        yield list(sources)
+    yield [str(i) for i in range(1, len(sources) + 1)]
+
+def _unique_labels(sources:list[str], ok=lambda labels: True)->list[str]:
+    "The first of `_label_candidates` that tells `sources` apart and passes `ok` (else 1, 2, ... with a longer prefix)."
+    for labels in _label_candidates(sources):
+        if all(labels) and len(set(labels)) == len(labels) and ok(labels): return labels
+    return [f"{s or 'input'}#{i}" for i, s in enumerate(sources, 1)]
 
 def _unique_ids(flat:pd.DataFrame)->tuple[pd.DataFrame, list[str]]:
-    "Rows (id a column) whose (id, band) repeats across inputs get `id@label` (see above); and a note per repeated id."
+    "Rows (id a column) whose (id, band) repeats across inputs get `id@label` (see above), never an id already there; and a note per repeated id."
     flat = flat.reset_index(drop=True)
     dup = flat.duplicated(['id', 'band'], keep=False)
-    notes = []
+    taken, given, notes = set(flat.loc[~dup, 'id']), {}, []   # given: new id -> the id it renames (the same for each band)
     for (i, b), g in flat[dup].groupby(['id', 'band'], sort=False):
-        new = [f"{i}@{label}" for label in _unique_labels(g['source'].tolist())]
+        free = lambda labels: all(f"{i}@{l}" not in taken and given.get(f"{i}@{l}", i) == i for l in labels)
+        new = [f"{i}@{label}" for label in _unique_labels(g['source'].tolist(), free)]
+        given.update(dict.fromkeys(new, i))
         flat.loc[g.index, 'id'] = new
         notes.append(f"{i}" + (f" ({b})" if b else "") + f" from {len(g)} inputs -> {', '.join(new)}")
     return flat, notes
@@ -134,7 +142,7 @@ def _write_part(path:Path, rows:list[dict])->Path:
     return final
 
 # %% ../nbs/03b_batch.ipynb #78e50d1c
-COLLECTION_SUFFIXES = ('.tar.gz', '.tgz', '.tar', '.zip', '.parquet', '.pq')  # read here and split into light curves
+COLLECTION_SUFFIXES = ('.tar.gz', '.tgz', '.tar.bz2', '.tbz2', '.tar.xz', '.txz', '.tar', '.zip', '.parquet', '.pq')  # read here and split into light curves
 READER_OPTIONS = ('format', 'time', 'mag', 'err', 'band', 'id', 'sentinel', 'time_format', 'flux')  # passed to `read_lightcurve`
 _DOC_NAMES = ('readme', 'license', 'licence', 'changelog', 'changes', 'authors', 'citation', 'manifest')
 _DOC_SUFFIXES = ('.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.yaml', '.yml',
@@ -177,17 +185,40 @@ def _option_error(e:TypeError, path)->Exception:
     if m is None: return e
     return LightCurveError(f"{path}: option --{m.group(1).replace('_', '-')} does not apply to this file's format")
 
+_HEADER_BYTES = 1 << 16   # a table header longer than this (no line end in it) is no feature table's
+_MAX_FIELDS = 1000        # nor is one of more fields
+
+def csv_header(path)->tuple[list[str], str]|None:  # a CSV file (.gz too)
+    "The column names of a CSV's first line and its delimiter (',', ';' or tab), from at most 64 kB; None if it is no table header."
+    import gzip, zlib
+    p = Path(path)
+    try:
+        with (gzip.open(p, 'rb') if p.name.lower().endswith('.gz') else open(p, 'rb')) as f: head = f.read(_HEADER_BYTES)
+    except (OSError, EOFError, zlib.error): return None
+    first = head.split(b'\n', 1)
+    if len(first) == 1 and len(head) == _HEADER_BYTES: return None
+    line = first[0].rstrip(b'\r').decode('utf-8-sig', 'replace')
+    sep = max((',', ';', '\t'), key=line.count)
+    fields = next(csv.reader([line], delimiter=sep), [])
+    if not fields or len(fields) > _MAX_FIELDS: return None
+    return [f.strip() for f in fields], sep
+
+def has_feature_columns(columns)->bool:  # column names of a table
+    "True when most of the 16 feature names are among `columns` (in any case): a feature table, not light curves."
+    cols = {str(c).casefold() for c in columns}
+    return sum(f.casefold() in cols for f in FEATURE_NAMES) > len(FEATURE_NAMES) // 2
+
 def _is_feature_table(path:Path)->bool:
-    "A parquet or CSV table with the 16 feature columns (a feature table given where light curves are expected)."
+    "A parquet or CSV table with most of the 16 feature columns (a feature table given where light curves are expected)."
     name = path.name.lower()
     try:
         if name.endswith(('.parquet', '.pq')):
             import pyarrow.parquet as pq
             cols = pq.read_schema(path).names
-        elif name.endswith(('.csv', '.csv.gz')): cols = list(pd.read_csv(path, nrows=0).columns)
+        elif name.endswith(('.csv', '.csv.gz')): cols = (csv_header(path) or ([], ''))[0]
         else: return False
     except Exception: return False   # not readable as a table: the reader says why
-    return set(FEATURE_NAMES) <= set(cols)
+    return has_feature_columns(cols)
 
 def _read_file(path:Path, reader:dict)->tuple[list, dict]:
     "The light curves of one file or archive (a list) and the stars/bands it skipped (key -> reason)."
@@ -247,15 +278,21 @@ def _expand(curves, reader:dict, seen:set):
     elif isinstance(curves, (str, Path)):
         p = Path(curves)
         if not p.is_dir(): yield from _file_tasks(p, reader, seen); return
-        files = sorted(f for f in p.rglob('*') if f.is_file())
+        files = sorted(f for f in p.rglob('*') if not f.is_dir())
         if not files: yield _Task('ignored', source=str(p), error="a folder without files")
         for f in files:
-            if any(part.startswith('.') for part in f.relative_to(p).parts):
-                yield _Task('ignored', source=str(f), error="a hidden file"); continue
+            why = "a hidden file" if any(part.startswith('.') for part in f.relative_to(p).parts) else _not_a_file(f)
+            if why: yield _Task('ignored', source=str(f), error=why); continue
             yield from _file_tasks(f, reader, seen)
     elif isinstance(curves, Iterable):
         for item in curves: yield from _expand(item, reader, seen)
     else: raise TypeError(f"extract_features_batch takes light curves, files or folders, not {type(curves).__name__}")
+
+def _not_a_file(f:Path)->str|None:
+    "Why a folder entry is no regular file (a broken link, a pipe, a socket, a device), else None."
+    if f.is_symlink() and not f.exists(): return f"a broken link (to {os.readlink(f)})"
+    if f.is_file(): return None
+    return "not a regular file (" + ("a named pipe" if f.is_fifo() else "a socket" if f.is_socket() else "a device") + ")"
 
 def _check_reader(reader:dict|None)->dict:
     "The given (not None) reader options; ValueError for an unknown one."
@@ -393,13 +430,19 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
     bar = progress_bar(range(total), leave=False) if progress and total else None
     if bar is not None: bar.update(0)
     summary, rows, keys, notes, cache, seen, pools = dict(total=0, computed=0, skipped=0, failed=0), [], {}, [], {}, 0, []
+    repeats = {}
     def make_pool(): return ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn'), initializer=module._ignore_sigint)
     try:
         while True:
             chunk = list(islice(tasks, chunk_size))
             if not chunk: break
             notes += [_note(t.source, t.error) for t in chunk if t.kind == 'ignored']
-            keyed = [(_task_key(t, options, cache), t) for t in chunk if t.kind != 'ignored']
+            keyed = []
+            for t in chunk:             # the same star twice (copies of an archive): two tasks, two rows, ids made unique
+                if t.kind == 'ignored': continue
+                k = _task_key(t, options, cache)
+                repeats[k] = repeats.get(k, 0) + 1
+                keyed.append((k if repeats[k] == 1 else f"{k}-{repeats[k]}", t))
             for k, _ in keyed: keys.setdefault(k, len(keys))
             todo = [(k, t) for k, t in keyed if k not in done]
             summary['skipped'] += sum(done[k] for k, _ in keyed if k in done)
@@ -475,7 +518,7 @@ def batch_report(df:pd.DataFrame,   # the output of `extract_features_batch`
         lines.append(f"features: {len(many)} light curve(s) lost more than {DROP_REPORT_FRACTION:.0%} of their points in "
                      f"cleaning (see the *_dropped columns), e.g. " + '; '.join(shown))
     ignored = df.attrs.get('ignored') or []
-    if ignored: lines.append(f"features: skipped {len(ignored)} file(s) that are not light curves: " + '; '.join(ignored[:examples])
+    if ignored: lines.append(f"features: skipped {len(ignored)} file(s) that are not light curves or not readable: " + '; '.join(ignored[:examples])
                              + (" ..." if len(ignored) > examples else ""))
     renamed = df.attrs.get('renamed') or []
     if renamed: lines.append(f"features: {len(renamed)} id(s) came from several inputs, made unique as id@folder: "

@@ -34,6 +34,7 @@ def cmd_simulate(args)->int:
     out = check_output(args.output, args.force)
     if table_format(out) != 'parquet': raise ValueError(f"{out}: light curves are written as .parquet")
     labels_path = check_output(args.labels or out.with_name(out.name.split('.')[0] + '-labels.csv'), args.force)
+    if labels_path.resolve() == out.resolve(): raise ValueError(f"--labels and -o name the same file ({out}): one would overwrite the other")
     classes = [c for arg in args.classes for c in arg.split(',') if c] if args.classes else None
     lcs, labels = simulate(args.survey, classes=classes, n_per_class=args.n_per_class, seed=args.seed,
                            n_jobs=args.jobs, progress=not args.quiet)

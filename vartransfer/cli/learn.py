@@ -275,8 +275,12 @@ def cmd_evaluate(args)->int:
     ok = predicted.notna().to_numpy()
     if not ok.all(): warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features are not scored")
     y_true, y_pred = labels[ok].tolist(), predicted[ok].tolist()
-    s = scores(y_true, y_pred, classes=sorted(set(y_true)))   # macro-F1 over the classes present in the labels
-    report = class_report(y_true, y_pred)
+    if len(set(y_true)) < 2: warnings.warn(f"the scored labels hold one class ({y_true[0]!r}, {len(y_true)} star(s)): MCC is 0 by "
+                                           "definition and says nothing; score stars of at least 2 classes")
+    with warnings.catch_warnings():   # sklearn's note on a single class: said above in our words
+        warnings.filterwarnings('ignore', message='A single label was found')
+        s = scores(y_true, y_pred, classes=sorted(set(y_true)))   # macro-F1 over the classes present in the labels
+        report = class_report(y_true, y_pred)
     print(f"{args.model} on {len(y_true)} labelled stars: MCC {s['mcc']:.3f}  macro-F1 {s['macro_f1']:.3f}  accuracy {s['accuracy']:.3f}")
     print(report.to_string(float_format=lambda x: f"{x:.3f}"))
     if args.json:
