@@ -244,8 +244,6 @@ def _gaia_frame(path, source:str)->pd.DataFrame:
     if raw[:6] != b'SIMPLE': return _frame(io.BytesIO(raw), source, comment='#')
     try: table = Table.read(io.BytesIO(raw), format='fits')
     except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, AssertionError, fits.VerifyError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
-    for c in table.colnames:                                               # FITS is big-endian: native order for pandas' string columns
-        if table[c].dtype.byteorder == '>': table[c] = table[c].astype(table[c].dtype.newbyteorder('='))
     return _table_frame(table)
 
 def _cells(values, source:str, column:str, kind:str='f')->list[np.ndarray]:
