@@ -193,8 +193,8 @@ _TEXT_COLUMNS = ('id', 'band', 'source', 'error')   # read verbatim: an id 'NA' 
 _NA = ['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL',
        'NaN', 'None', 'n/a', 'nan', 'null']   # pandas' missing values, for the other columns
 
-def _read_csv_table(p:Path)->pd.DataFrame:
-    "A CSV table, delimiter sniffed (',', ';', tab), column names in any case matched to ours, id and band read as text."
+def _read_csv_table(p:Path)->tuple[pd.DataFrame, str]:
+    "A CSV table and its delimiter (sniffed: ',', ';', tab), column names in any case matched to ours, id and band read as text."
     from vartransfer.batch import OUTPUT_COLUMNS, csv_header
     names, sep = csv_header(p) or ([], ',')
     text = [c for c in names if c.casefold() in _TEXT_COLUMNS]
@@ -202,7 +202,7 @@ def _read_csv_table(p:Path)->pd.DataFrame:
                      na_values={c: _NA for c in names if c not in text})
     ours = {c.casefold(): c for c in ['id', *OUTPUT_COLUMNS, 'class']}
     return df.rename(columns={c: ours[c.casefold()] for c in df.columns
-                              if isinstance(c, str) and c.casefold() in ours and ours[c.casefold()] not in df.columns})
+                              if isinstance(c, str) and c.casefold() in ours and ours[c.casefold()] not in df.columns}), sep
 
 def _check_last_row(p:Path, n_columns:int, sep:str=','):
     "ValueError when the last row of a CSV has fewer fields than the header (a file cut short)."
@@ -240,13 +240,11 @@ def read_table(path,  # .parquet, .csv(.gz) or .fits, with an id column
     fmt = table_format(p)
     try:
         if fmt == 'parquet': df = pd.read_parquet(p)
-        elif fmt == 'csv': df = _read_csv_table(p)
+        elif fmt == 'csv': df, sep = _read_csv_table(p)
         else: df = _read_fits(p)
     except (ValueError, OSError, EOFError, zlib.error) as e:
         raise ValueError(f"{p}: not a readable {fmt} table ({type(e).__name__}: {_one_line(e)})") from None
-    if fmt == 'csv' and len(df):
-        from vartransfer.batch import csv_header
-        _check_last_row(p, len(df.columns), (csv_header(p) or ([], ','))[1])
+    if fmt == 'csv' and len(df): _check_last_row(p, len(df.columns), sep)
     if df.index.name != 'id':
         if 'id' not in df.columns: raise ValueError(f"{p}: no 'id' column; columns are {list(df.columns)[:8]}")
         df = df.set_index('id')
