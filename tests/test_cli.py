@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vartransfer.cli.core import read_labels, read_table
+from vartransfer.cli.tables import read_labels, read_table
 from vartransfer.cli.main import COMMANDS, main
 
 ROOT = Path(__file__).resolve().parents[1]

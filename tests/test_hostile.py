@@ -91,7 +91,10 @@ MODEL_CASES = {
                      "m8.json: missing key 'transform'"),
     "arch_vs_weights": (lambda d: _damaged(d, "m9", config=_six_classes(d)), "m9.safetensors: weights do not fit the JSON's architecture"),
     "temperature_hot": (lambda d: _damaged(d, "m10", config={**d["config"], "temperature": "hot"}),
-                        "m10.json: 'temperature' must be a number > 0"),
+                        "m10.json: 'temperature' must be a number in [0.001, 1000]"),
+    # 1e300 would scale every logit to zero: all probabilities equal, without a word
+    "temperature_absurd": (lambda d: _damaged(d, "m15", config={**d["config"], "temperature": 1e300}),
+                           "m15.json: 'temperature' must be a number in [0.001, 1000]"),
     "arch_extra_key": (lambda d: _damaged(d, "m11", config={**d["config"], "architecture": {**d["config"]["architecture"], "foo": 1}}),
                        "m11.json: architecture has unknown key(s) ['foo']"),
     # 160 GB if the network were built before the weights' shapes (from the safetensors header) were checked
@@ -472,8 +475,8 @@ def test_a_line_of_30000_fields_is_no_feature_table_and_quick(tmp_path):
     "The header of a huge one-line CSV is read from its first 64 kB, not parsed whole (pandas' name mangling is quadratic)."
     import time
     from pathlib import Path as P
-    from vartransfer.batch import _is_feature_table, csv_header
-    from vartransfer.cli.core import is_feature_table, table_columns
+    from vartransfer.inputs import _is_feature_table, csv_header
+    from vartransfer.cli.tables import is_feature_table, table_columns
     (tmp_path / "row.csv").write_text(",".join(["14.2"] * 30_000) + "\n")
     (tmp_path / "long.csv").write_text("1," * 2_000_000 + "1\n")
     t0 = time.perf_counter()
@@ -489,7 +492,7 @@ NA_IDS = ["NA", "NULL", "None", "nan", "null", "-nan", "N/A", "#N/A", "", "<NA>"
 @pytest.mark.parametrize("ext", ["csv", "csv.gz", "fits", "parquet"])
 def test_ids_pandas_reads_as_missing_are_kept(data, tmp_path, ext):
     "Star ids such as NA, null, nan are ids: feature tables and labels read them verbatim, and predict keeps them."
-    from vartransfer.cli.core import read_labels, read_table
+    from vartransfer.cli.tables import read_labels, read_table
     ids = [i for i in NA_IDS if i]
     ft = data["ft"].iloc[:len(ids)].set_axis(pd.Index(ids, name="id")).assign(band="NA", error=None)
     write_table(ft, tmp_path / f"ft.{ext}")

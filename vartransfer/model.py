@@ -256,7 +256,7 @@ MODEL_SCHEMA = {
     'features': (True, _str_list, "a non-empty list of feature names"),
     'transform': (True, lambda v: isinstance(v, dict), "an object (the feature transform)"),
     'architecture': (True, lambda v: isinstance(v, dict), "an object (the network's sizes)"),
-    'temperature': (False, lambda v: _is_num(v) and v > 0, "a number > 0"),
+    'temperature': (False, lambda v: _is_num(v) and 1e-3 <= v <= 1e3, "a number in [0.001, 1000] (fits search 0.05-20)"),
     'meta': (False, lambda v: v is None or isinstance(v, dict), "an object"),
     'weights_sha256': (False, lambda v: isinstance(v, str), "a hex string"),
 }

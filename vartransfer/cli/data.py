@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import _common, check_output, check_output_dir, number, register_command, table_format, write_table
+from .core import _common, number, register_command
+from .tables import check_output, check_output_dir, table_format, write_table
 
 # %% ../../nbs/20d_cli_data.ipynb #4a588904
 def simulate_arguments(p):

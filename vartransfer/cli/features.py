@@ -9,8 +9,8 @@ __all__ = ['features_arguments', 'cmd_features', 'predict_arguments', 'cmd_predi
 from pathlib import Path
 
 from .core import (_common, add_cluster_arguments, on_cluster, run_on_cluster, EXIT_CODES, MODEL_HELP, check_inputs, check_output, computed_or_fail,
-                                  light_curve_items, load_features, load_model, reader_options, register_command,
-                                  number, table_format, write_table)
+                                  light_curve_items, load_features, load_model, reader_options, register_command, number)
+from .tables import table_format, write_table
 
 # %% ../../nbs/20b_cli_features.ipynb #272e8764
 def features_arguments(p):

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import (_band_and_labels, _common, _finite, _labelled, MODEL_HELP, check_inputs, check_output, is_feature_table,
-                                  light_curve_items, load_features, load_model, model_outputs, number, register_command)
+from .core import (_common, MODEL_HELP, check_inputs, light_curve_items, load_features, load_model, model_outputs, number,
+                                  register_command)
+from .tables import _band_and_labels, _finite, _labelled, check_output, is_feature_table
 
 # %% ../../nbs/20c_cli_learn.ipynb #844151f1
 def epoch_bar(total:int,         # epochs of all the fits together

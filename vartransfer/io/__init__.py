@@ -1,11 +1,11 @@
-"""Survey light-curve readers: `core` (registry, parsing, time conventions), `photometry` (OGLE, EROS, MACHO),
+"""Survey light-curve readers: `core` (registry, parsing), `times` (time conventions), `photometry` (OGLE, EROS, MACHO),
 `asas` (ASAS, ASAS-SN, Catalina, ATLAS, Pan-STARRS1, Hipparcos, AAVSO), `ztf` (ZTF, its data releases, ALeRCE, Gaia, Rubin),
 `difference` (ZTF alerts from Fink and Lasair, ANTARES loci, ZTF forced photometry), `space` (TESS, Kepler, K2, lightkurve's files), `wise` (WISE, NEOWISE), `tables` (text, tables, FITS, parquet)
 and `read` (detection, archives, `read_lightcurve`). Import names from those modules; the names are also
 reachable here, lazily, for code written before the split."""
 
 _WHERE = dict(READERS='core', register_reader='core', list_formats='core', NotALightCurve='core',
-              parse_time_format='core', infer_time_format='core',
+              parse_time_format='times', infer_time_format='times',
               read_ogle='photometry', read_eros2='photometry', read_eros1_ramp='photometry', read_macho='photometry',
               EROS2_SENTINEL='photometry', EROS1_CLAMP='photometry',
               read_asas_acvs='asas', read_asas_richards='asas', read_asas_richards_tarball='asas', read_asassn='asas',

@@ -18,7 +18,8 @@ import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_attempt, _columns, _container, _detections_frame, _file_id, _floats, _decode, _gather, _is_data, _listed, _name, _numeric_table, _read_bytes,
-                                 _read_csv, _read_text, _time_meta, register_reader)
+                                 _read_csv, _read_text, register_reader)
+from .times import _time_meta
 
 # %% ../../nbs/01c_io_asas.ipynb #b900ff96
 ASAS_SENTINEL = 29.999   # ASAS 'not measured'; 99.999 (also used) is above it, so `mag >= 29.999` catches both

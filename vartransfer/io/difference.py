@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_attempt, _bools, _columns, _container, _detections_frame, _file_id, _floats, _gather, _json_load, _listed, _name,
-                                 _read_bytes, _read_csv, _read_text, _time_meta, register_reader)
+                                 _read_bytes, _read_csv, _read_text, register_reader)
+from .times import _time_meta
 from .ztf import _NAMESPACE, ZTF_FILTERS, _warn_difference, _without_namespace
 
 # %% ../../nbs/01h_io_difference.ipynb #84dcb57f

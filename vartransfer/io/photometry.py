@@ -16,7 +16,8 @@ import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_attempt, _columns, _file_id, _floats, _gather, _listed, _MISSING, _name, _numeric_table, _read_csv,
-                                 _read_text, _time_meta, register_reader)
+                                 _read_text, register_reader)
+from .times import _time_meta
 
 # %% ../../nbs/01b_io_photometry.ipynb #240cc20b
 _OGLE_NAME = r'^(OGLE-[A-Z0-9]+-[A-Z0-9]+-\d+\.dat|phot\.dat)(\.gz)?$'   # OCVS star files; EWS event photometry

@@ -19,8 +19,9 @@ from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
 from .core import (_container, _container_columns, _decompressor, _FORMATS, _QUIET, _gather, _name, _open, _packed,
-                                 _read_bytes, _read_capped, _UNPACK_ERRORS, _UTF16,
-                                 _table_frame, _TIME_NAMES, _with_index, NotALightCurve, READERS, register_reader)
+                                 _read_bytes, _read_capped, _UNPACK_ERRORS, _UTF16, _table_frame, _with_index, NotALightCurve,
+                                 READERS, register_reader)
+from .times import _TIME_NAMES
 from . import asas, difference, photometry, space, tables, wise, ztf   # noqa: F401 (they register their readers)
 from .asas import _asassn_sniff
 from .difference import _antares_sniff, _ztf_alerts_sniff

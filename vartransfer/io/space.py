@@ -17,7 +17,8 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyWarning
 
 from ..lightcurve import _one_line, _with_index, LightCurve, LightCurveError, TIME_OFFSET
-from .core import _decode, _file_id, _name, _parquet_frame, _read_bytes, _time_meta, register_reader
+from .core import _decode, _file_id, _name, _parquet_frame, _read_bytes, register_reader
+from .times import _time_meta
 
 # %% ../../nbs/01g_io_space.ipynb #0345b178
 ZERO_POINTS = {'TESS': 20.44, 'Kepler': 25.10, 'K2': 25.10}   # magnitude of 1 e-/s: TESS Tmag 10 = 15,000 e-/s; Kepler Kp 12 = 1.74e5 e-/s

@@ -15,8 +15,8 @@ from astropy.time import Time
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_container_frame, _attempt, _container, _decimal_points, _decode, _ERR_NAMES, _listed, _separator, _file_id, _fits_frame, _fits_table, _plain_column, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
-                                 _numeric_table, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_csv, _read_text, _TIME_NAMES,
-                                 _time_meta, _to_reduced, _with_index, register_reader)
+                                 _numeric_table, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_csv, _read_text, _with_index, register_reader)
+from .times import _TIME_NAMES, _time_meta, _to_reduced
 
 # %% ../../nbs/01e_io_tables.ipynb #d0f3723e
 class SeveralStars(LightCurveError):

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, MIN_POINTS
-from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _gather, _MISSING, _name, _time_meta,
+from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _gather, _MISSING, _name,
                                  register_reader)
+from .times import _time_meta
 from .ztf import _ztf_stars
 
 # %% ../../nbs/01i_io_wise.ipynb #d0aa645e

@@ -18,7 +18,8 @@ from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_attempt, _bools, _columns, _detections_frame, _file_id, _floats, _frame, _gather, _listed, _name, _table_frame,
-                                 _read_bytes, _time_meta, register_reader)
+                                 _read_bytes, register_reader)
+from .times import _time_meta
 
 # %% ../../nbs/01d_io_ztf.ipynb #e50bf00b
 ZTF_MATCH_ARCSEC = 2.   # oids whose median positions lie closer than this are one star (ZTF's astrometry is good to ~0.1")
