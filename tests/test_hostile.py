@@ -573,3 +573,133 @@ def test_feature_tables_with_semicolons_or_upper_case_names(data, tmp_path, kind
 
 def read_p(path):
     return pd.read_csv(path, dtype={"id": str})["id"].tolist()
+
+
+# --- probe 3: outputs over inputs, bad archive members, duplicated table entries, plain messages ----------
+
+def test_output_over_an_input_is_refused_even_with_force(data, tmp_path):
+    "features/predict with -o naming an input (the same file by any path) stop before any work; the input is intact."
+    lc = tmp_path / "lc.dat"
+    lc.write_bytes(OGLE.read_bytes())
+    (tmp_path / "link.dat").symlink_to(lc)
+    for argv in (["features", lc, "-o", lc], ["features", tmp_path / "link.dat", "-o", tmp_path / "." / "lc.dat"]):
+        code, out, err = run(*argv, "-f", "-q")
+        assert_one_line_error(code, err, "is also an input")
+        assert lc.read_bytes() == OGLE.read_bytes()
+    ft = tmp_path / "ft.csv"
+    write_table(data["ft"], ft)
+    before = ft.read_bytes()
+    code, out, err = run("predict", ft, "-o", ft, "-f", "-q")
+    assert_one_line_error(code, err, "is also an input")
+    assert ft.read_bytes() == before
+    code, out, err = run("evaluate", data["tmp"] / "good", ft, "--labels", data["tmp"] / "labels.csv", "--json", ft, "-f", "-q")
+    assert_one_line_error(code, err, "is also an input")
+    assert ft.read_bytes() == before
+
+
+def _zip_of(path, members, encrypted=()):
+    "A zip of (name, bytes) members, names allowed twice; the members named in `encrypted` flagged as such in both headers."
+    import warnings
+    import zipfile
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")            # zipfile's note on a name written twice
+        with zipfile.ZipFile(path, "w") as z:
+            for name, data in members: z.writestr(name, data)
+    raw = bytearray(path.read_bytes())
+    for name in encrypted:
+        local, central = raw.find(name.encode()), raw.find(name.encode(), raw.find(b"PK\x01\x02"))
+        raw[raw.rfind(b"PK\x03\x04", 0, local) + 6] |= 1
+        raw[raw.rfind(b"PK\x01\x02", 0, central) + 8] |= 1
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_one_bad_zip_member_fails_alone(tmp_path):
+    "A member name twice or an encrypted member: that member is a failed row with a plain reason, the good stars are kept."
+    ogle, other = OGLE.read_bytes(), (OGLE.parent / "ogle_lmc_cep.dat").read_bytes()
+    for kind, z in (("appears twice", _zip_of(tmp_path / "dup.zip", [("a.dat", ogle), ("a.dat", ogle), ("c.dat", other)])),
+                    ("is encrypted", _zip_of(tmp_path / "enc.zip", [("a.dat", ogle), ("c.dat", other)], encrypted=["a.dat"]))):
+        code, out, err = run("features", z, "-o", tmp_path / f"{z.stem}.csv", "-q")
+        assert code == 0, err
+        t = pd.read_csv(tmp_path / f"{z.stem}.csv", dtype={"id": str})
+        assert t["error"].isna().sum() == 1 and t.loc[t["error"].isna(), "id"].tolist() == ["c"], t
+        assert f"member a.dat {kind}" in t["error"].dropna().iloc[0] and "RuntimeError" not in err and "ZipInfo" not in err, err
+
+
+def test_empty_archives_and_a_cut_gzip_say_so(tmp_path):
+    import tarfile
+    import zipfile
+    zipfile.ZipFile(tmp_path / "empty.zip", "w").close()
+    with tarfile.open(tmp_path / "empty.tar.gz", "w:gz"): pass
+    for name in ("empty.zip", "empty.tar.gz"):
+        code, out, err = run("features", tmp_path / name, "-o", tmp_path / "f.csv", "-q")
+        assert_one_line_error(code, err, f"{name}: empty archive (no files)")
+    folder = tmp_path / "gz"
+    folder.mkdir()
+    (folder / "good.dat.gz").write_bytes(gzip.compress(OGLE.read_bytes()))
+    (folder / "cut.csv.gz").write_bytes(gzip.compress(OGLE.read_bytes())[:11])
+    code, out, err = run("features", folder, "-o", tmp_path / "g.csv", "-q")
+    assert code == 0, err
+    assert "cut.csv.gz: truncated or corrupt gzip data" in err and "prose" not in err, err
+
+
+def test_links_and_devices_in_a_tar_are_listed_never_followed(tmp_path):
+    import tarfile
+    with tarfile.open(tmp_path / "links.tar", "w") as tf:
+        tf.add(OGLE, "real.dat")
+        for name, kind, target in (("sym.dat", tarfile.SYMTYPE, "/etc/passwd"), ("hard.dat", tarfile.LNKTYPE, "real.dat"),
+                                   ("fifo", tarfile.FIFOTYPE, ""), ("dev", tarfile.CHRTYPE, "")):
+            info = tarfile.TarInfo(name); info.type, info.linkname = kind, target; tf.addfile(info)
+    code, out, err = run("features", tmp_path / "links.tar", "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    assert "skipped 4 file(s)" in err, err
+    for text in ("sym.dat: a symbolic link (to /etc/passwd), not followed", "hard.dat: a hard link (to real.dat), not followed",
+                 "fifo: a named pipe"):
+        assert text in err, err
+    from vartransfer.io.read import read_archive
+    assert read_archive(tmp_path / "links.tar", errors="skip").skipped["dev"].endswith("links.tar:dev: a device; not a light curve")
+    assert pd.read_csv(tmp_path / "f.csv")["id"].tolist() == ["real"]
+
+
+def test_predict_refuses_duplicated_ids_and_columns(data, tmp_path):
+    "predict, like evaluate and transfer, refuses an (id, band) on two rows; any command refuses a column given twice."
+    write_table(pd.concat([data["ft"], data["ft"].iloc[:2]]), tmp_path / "dup.csv")
+    code, out, err = run("predict", tmp_path / "dup.csv", "-o", tmp_path / "p.csv", "-q")
+    assert_one_line_error(code, err, ["2 id(s) on several rows", "['s00', 's01']"])
+    bands = pd.concat([data["ft"].assign(band="V"), data["ft"].assign(band="I")])   # ids repeat per band: fine
+    write_table(bands, tmp_path / "bands.csv")
+    code, out, err = run("predict", tmp_path / "bands.csv", "-o", tmp_path / "pb.csv", "-q")
+    assert code == 0 and "predicted 24 of 24" in out, err
+    ft = data["ft"].reset_index()
+    ft.insert(2, "amplitude ", 999.)
+    ft.to_csv(tmp_path / "twice.csv", index=False, header=[*ft.columns[:2], "amplitude", *ft.columns[3:]])
+    code, out, err = run("predict", tmp_path / "twice.csv", "-o", tmp_path / "p2.csv", "-q")
+    assert_one_line_error(code, err, "column amplitude appears twice")
+
+
+def test_predict_takes_one_feature_table_and_refuses_an_empty_one(data, tmp_path):
+    code, out, err = run("predict", data["tmp"] / "ft.csv", data["tmp"] / "ft.parquet", "-o", tmp_path / "p.csv", "-q")
+    assert_one_line_error(code, err, "one feature table at a time")
+    data["ft"].iloc[:0].reset_index().to_csv(tmp_path / "header.csv", index=False)
+    code, out, err = run("predict", tmp_path / "header.csv", "-o", tmp_path / "p.csv", "-q")
+    assert_one_line_error(code, err, "no stars in")
+    assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("options, contains", [
+    (["--flux", "x"], "does not take flux"), (["--format", "bogus"], "--format bogus: unknown format; known: aavso"),
+    (["--time-format", "bogus"], "--time-format: unknown time format 'bogus'"), (["--work", "/proc/nope"], "--work /proc/nope")])
+def test_option_errors_are_plain_lines(tmp_path, options, contains):
+    code, out, err = run("features", OGLE, "-o", tmp_path / "f.csv", "-q", *options)
+    assert_one_line_error(code, err, contains)
+    assert not any(p in err for p in ("ValueError:", "KeyError:", '"unknown', "[Errno")), err
+
+
+def test_numeric_label_column_is_named_and_its_classes_capped(data, tmp_path):
+    pd.DataFrame({"id": data["ft"].index, "label": ["RRL", "EB"] * 6, "period": data["ft"]["period"].to_numpy()}).to_csv(
+        tmp_path / "labels.csv", index=False)
+    code, out, err = run("train", data["tmp"] / "ft.csv", "--labels", tmp_path / "labels.csv", "--label-column", "period",
+                         "-o", tmp_path / "m", "--epochs", "1", "-q")
+    assert code == 0, err
+    assert "the label column 'period' holds numbers (12 distinct values among 12 stars)" in err, err
+    assert "12 class(es) [" in err and ", ...] (12 in all) have a single labelled star" in err and err.count("\n") == 2, err

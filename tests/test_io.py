@@ -1082,3 +1082,92 @@ def test_column_lists_are_capped(tmp_path):
     for reader in (read_text, lambda f: read_lightcurve(f, format='table')):
         with pytest.raises(LightCurveError) as e: reader(f)
         assert len(str(e.value)) < 600 and '(200000 in all)' in str(e.value)
+
+
+# --- probe of hostile inputs, third round: ids, '#' in fields, sentinels, bands, missing times, dates, archives ---
+
+def _curve(star, band, period, n=30):
+    "Rows 'id,band,time,mag,err' of one sinusoid, times in JD."
+    t = np.sort(np.random.default_rng(n).uniform(0, 60, n))
+    return [f"{star},{band},{2455000 + x:.5f},{12 + 0.3 * np.sin(2 * np.pi * x / period):.4f},0.02" for x in t]
+
+
+def _features(*argv):
+    "Run `vartransfer features` in-process; the exit code and its output table."
+    from vartransfer.cli.main import main
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err: code = main(['features'] + [str(a) for a in argv])
+    return code, err.getvalue()
+
+
+def test_ids_differing_by_spaces_are_two_stars(tmp_path):
+    f = tmp_path / 'ws.csv'
+    f.write_text('id,band,time,mag,err\n' + '\n'.join(_curve('a', 'V', 0.7, 100) + _curve('a ', 'V', 3.3, 100) + _curve(' b ', 'V ', 1.1)) + '\n')
+    with pytest.warns(UserWarning) as seen: got = read_lightcurve(f)
+    said = [str(w.message).split(': ', 1)[1] for w in seen]
+    assert said == ["star ids ['a', 'a '] differ only by surrounding spaces: kept apart, as written",
+                    "bands ['V', 'V '] differ only by surrounding spaces: kept apart, as written"]
+    assert got.keys == [('a', 'V'), ('a ', 'V'), ('b', 'V ')]          # bands 'V' and 'V ' kept apart too
+    code, _ = _features(tmp_path / 'ws.csv', '-o', tmp_path / 'out.csv')
+    out = pd.read_csv(tmp_path / 'out.csv', dtype={'id': str}, keep_default_na=False).set_index('id')
+    assert code == 0 and len(out) == 3
+    assert abs(out.loc['a', 'period'] - 0.7) < 0.01 and abs(out.loc['a ', 'period'] - 3.3) < 0.05
+
+
+def test_hash_inside_a_field_is_data(tmp_path):
+    f = tmp_path / 'hash.csv'
+    f.write_text('# a comment line\nid,mjd,mag,magerr\n' + '\n'.join(f"{s},{55000 + t:.3f},{12 + 0.2 * np.sin(t):.3f},0.02"
+                                                                    for s in ('star#1', 'star#2', 'V* RR Lyr') for t in range(20)) + '\n')
+    assert read_lightcurve(f).ids == ['V* RR Lyr', 'star#1', 'star#2']
+
+
+def test_sentinel_is_one_rule_for_every_layout(tmp_path):
+    rows = _curve('s', 'V', 0.7, 100)
+    table, text = tmp_path / 'table.csv', tmp_path / 'text.csv'
+    table.write_text('id,band,time,mag,err\n' + '\n'.join(rows) + '\n')
+    text.write_text('time,mag,err\n' + '\n'.join(r.split(',', 2)[2] for r in rows) + '\n')
+    n = int((pd.read_csv(table)['mag'] >= 12.2).sum())
+    assert 0 < n < 50
+    for f in (table, text):
+        assert read_lightcurve(f, sentinel=12.2).meta['sentinel_dropped'].item() == n   # magnitudes >= sentinel, errors never
+        with pytest.raises(LightCurveError, match=r"0 valid point\(s\)"): read_lightcurve(f, sentinel=0.02)
+    code, _ = _features(table, '--sentinel', '12.2', '-o', tmp_path / 'out.csv')
+    assert code == 0 and pd.read_csv(tmp_path / 'out.csv')['sentinel_dropped'].item() == n
+
+
+def test_rows_without_band_are_left_out_and_counted(tmp_path):
+    f = tmp_path / 'band_nan.csv'
+    f.write_text('id,band,time,mag,err\n' + '\n'.join(_curve('s', '', 0.7) + _curve('s', 'V', 0.7, 70)) + '\n')
+    got = read_lightcurve(f, errors='skip')
+    assert got.keys == [('s', 'V')] and list(got.skipped) == ['band_nan.csv:rows without band']
+    assert "30 row(s) without a band in column 'band' (the first is data row 1)" in got.skipped['band_nan.csv:rows without band']
+    with pytest.raises(LightCurveError, match="30 row"): read_lightcurve(f)
+    g = tmp_path / 'no_bands.csv'                        # a band column empty throughout: no bands, one curve
+    g.write_text('id,band,time,mag,err\n' + '\n'.join(_curve('s', '', 0.7)) + '\n')
+    assert read_lightcurve(g).keys == [('s', '')]
+
+
+def test_missing_times_said_and_counted(tmp_path):
+    f = tmp_path / 'neg.csv'
+    f.write_text('id,band,time,mag,err\n' + '\n'.join(_curve('s', 'V', 0.7) + [f"neg,V,-99.99,12.{k},0.02" for k in range(20)]
+                                                       + [f"s,V,-inf,12.{k},0.02" for k in range(5)]) + '\n')
+    got = read_lightcurve(f, errors='skip')
+    assert got.skipped == {'neg.csv:neg (V)': f"{f}: neg (V): no point left of 20: 20 time(s) <= -90 taken as missing-value codes"}
+    assert got.meta[['nonfinite_dropped', 'sentinel_dropped']].values.tolist() == [[5, 0]]   # -inf: non-finite, not a sentinel
+
+
+def test_calendar_dates_are_read(tmp_path):
+    rows = [f"s,V,2009-06-{d:02d}T{h:02d}:00:00,{12 + 0.1 * np.sin(d + h / 24):.3f},0.02" for d in range(1, 21) for h in (0, 12)]
+    f = tmp_path / 't_iso.csv'; f.write_text('id,band,time,mag,err\n' + '\n'.join(rows) + '\n')
+    g = tmp_path / 't_iso3.csv'; g.write_text('time,mag,err\n' + '\n'.join(r.split(',', 2)[2] for r in rows) + '\n')
+    for path, fmt in ((f, None), (f, 'isot'), (g, None), (g, 'isot')):
+        got = read_lightcurve(path, time_format=fmt)
+        assert np.allclose(got[0].time[:2], [54983.5, 54984.0]) and got.meta['time_ref'].item() == 'JD_UTC'
+    with pytest.raises(LightCurveError, match="is not a number"): read_lightcurve(f, time_format='mjd')
+
+
+def test_kelt_ipac_time_reference_and_single_band_columns():
+    kelt = read_lightcurve(FIXTURES / 'KELT_N16_lc_012345_V01_east_raw.tbl')
+    assert kelt.meta['time_ref'].item() == 'HJD' and len(kelt[0]) == 60 and 55_001 < kelt[0].time[0] < 55_202
+    v = read_lightcurve(FIXTURES / 'star_hjd2450000_V.csv')
+    assert v.keys == [('star_hjd2450000_V', 'V')] and v.meta['time_format'].item() == 'HJD-2450000 (inferred)'
+    assert np.allclose(v[0].err, 0.004) and 57_000 < v[0].time[0] < 57_150

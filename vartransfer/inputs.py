@@ -19,7 +19,8 @@ from .lightcurve import LightCurve, LightCurveError, LightCurves
 # %% ../nbs/03a_inputs.ipynb #40351393
 def _message(e:BaseException, source:str)->str:
     "'Type: message' of a failure, naming `source` when the message does not."
-    msg = ' '.join(str(e).split()) or type(e).__name__
+    text = e.args[0] if isinstance(e, KeyError) and len(e.args) == 1 else e      # a KeyError's text, not its repr
+    msg = ' '.join(str(text).split()) or type(e).__name__
     if source and source not in msg: msg = f"{source}: {msg}"
     return f"{type(e).__name__}: {msg}"
 

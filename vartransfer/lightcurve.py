@@ -51,7 +51,7 @@ def _clean(time, mag, err, source:str, sentinel:float|None, min_points:int, allo
         raise LightCurveError(f"{source}: length mismatch: time {len(time)}, mag {len(mag)}, err {len(err)}")
     keep = np.ones(len(time), bool)
     if sentinel is not None:
-        bad = mag >= sentinel
+        bad = mag >= sentinel if sentinel >= 0 else mag <= sentinel   # a code at or beyond it: 99.999, or -1, -99.99
         report['sentinel_dropped'] += int(bad.sum()); keep &= ~bad
     bad = keep & ~(np.isfinite(time) & np.isfinite(mag))
     report['nonfinite_dropped'] += int(bad.sum()); keep &= ~bad
@@ -96,7 +96,7 @@ class LightCurve:
                  band:str|None=None,         # photometric band, e.g. 'V', 'R_E', 'g'
                  survey:str|None=None,       # survey name, e.g. 'ASAS', 'EROS-2'
                  meta:dict|None=None,        # free, JSON-serialisable metadata
-                 sentinel:float|None=None,   # magnitudes >= this are survey sentinels and dropped
+                 sentinel:float|None=None,   # missing-value code: magnitudes at or beyond it (>= if positive, <= if negative) are dropped
                  min_points:int=MIN_POINTS,  # fewer valid points than this is an error
                  allow_constant:bool=False,  # accept a light curve whose magnitudes are all equal
                  source:str|None=None,       # where the data came from, named in error messages

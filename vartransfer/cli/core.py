@@ -4,14 +4,16 @@
 
 # %% auto #0
 __all__ = ['COMMANDS', 'MODEL_HELP', 'MAX_JOBS', 'EXIT_CODES', 'register_command', 'build_parser', 'main', 'progress_lines',
-           'reader_options', 'light_curve_items', 'check_inputs', 'computed_or_fail', 'load_features', 'load_model',
-           'model_outputs', 'number', 'add_cluster_arguments', 'on_cluster', 'run_on_cluster']
+           'reader_options', 'light_curve_items', 'check_inputs', 'computed_or_fail', 'read_feature_table',
+           'load_features', 'load_model', 'model_outputs', 'number', 'add_cluster_arguments', 'on_cluster',
+           'run_on_cluster']
 
 # %% ../../nbs/20a_cli_core.ipynb #ddfb0fb1
 import argparse
 import contextlib
 import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -53,6 +55,12 @@ def build_parser()->argparse.ArgumentParser:
     return parser
 
 # %% ../../nbs/20a_cli_core.ipynb #d35bbce1
+def _error_line(e:BaseException)->str:
+    "One line for a bad-input error: an OS error as 'file: reason', a KeyError's text without its quotes."
+    if isinstance(e, OSError) and e.errno is not None and e.strerror and e.filename is not None: return f"{e.filename}: {e.strerror}"
+    if isinstance(e, KeyError) and len(e.args) == 1: return _one_line(e.args[0])
+    return _one_line(e)
+
 def main(argv:list[str]|None=None)->int:
     "Run the command line; returns the exit code (0 done, 1 bad input, 2 usage, 130 interrupted)."
     parser = build_parser()
@@ -64,7 +72,7 @@ def main(argv:list[str]|None=None)->int:
             with progress_lines(f"vartransfer {args.command}"): code = args.run(args) or 0
         except (ValueError, KeyError, OSError, ImportError, EOFError) as e:
             if args.traceback: raise
-            print(f"vartransfer {args.command}: error: {_one_line(e)}", file=sys.stderr)
+            print(f"vartransfer {args.command}: error: {_error_line(e)}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             print(f"vartransfer {args.command}: interrupted (`features` continues where it stopped when run again)", file=sys.stderr)
@@ -110,6 +118,17 @@ def reader_options(args)->dict:
     from vartransfer.inputs import READER_OPTIONS
     return {k: getattr(args, k) for k in READER_OPTIONS if getattr(args, k, None) is not None}
 
+def _check_reader_values(reader:dict):
+    "ValueError, before any work, for an unknown --format or --time-format."
+    if reader.get('format') is not None:
+        from vartransfer.io.read import READERS
+        known = sorted(f for f in READERS if not f.startswith('_'))
+        if reader['format'] not in READERS: raise ValueError(f"--format {reader['format']}: unknown format; known: {', '.join(known)}")
+    if reader.get('time_format') is not None:
+        from vartransfer.io.times import parse_time_format
+        try: parse_time_format(reader['time_format'])
+        except ValueError as e: raise ValueError(f"--time-format: {_one_line(e)}") from None
+
 def light_curve_items(paths,                # files, folders, archives, LightCurves parquet files
                       limit:int|None=None,  # at most this many light curves or files
                       reader:dict|None=None,  # reader options (see `reader_options`)
@@ -117,6 +136,7 @@ def light_curve_items(paths,                # files, folders, archives, LightCur
     "What to extract features from, resolved now: folders walked, archives read, files that are no light curves noted."
     from vartransfer.inputs import batch_inputs
     check_inputs(*paths)
+    _check_reader_values(reader or {})
     items = batch_inputs(list(map(Path, paths)), reader, limit)
     if not any(t.kind != 'ignored' for t in items):
         from vartransfer.inputs import _note
@@ -140,11 +160,24 @@ def computed_or_fail(df:pd.DataFrame)->pd.DataFrame:  # the output of `extract_f
         text = batch_report(df)
         if text: print(text, file=sys.stderr)
         return df
-    if failed.sum() == 1: raise ValueError(f"no features computed: {df['error'].iloc[0].removeprefix('LightCurveError: ')}")
+    if failed.sum() == 1: raise ValueError("no features computed: " + re.sub(r'^[A-Z]\w*(Error|Exception): ', '', df['error'].iloc[0]))
     text = batch_report(df)
     if text: print(text, file=sys.stderr)
     raise ValueError(f"no features computed: all {len(df)} light curve(s) failed" if len(df)
                      else "no features computed: no light curves in the inputs")
+
+def read_feature_table(path)->pd.DataFrame:   # a table with the 16 feature columns
+    "A feature table, checked: numeric features, at least one star, no (id, band) on two rows."
+    from vartransfer.features import FEATURE_NAMES
+    table = read_table(path)
+    _check_numeric(table, FEATURE_NAMES, path)
+    if table.empty: raise ValueError(f"no stars in {path} (a feature table without rows)")
+    keys = pd.DataFrame({'id': table.index, 'band': table['band'].fillna('').astype(str).to_numpy() if 'band' in table.columns else ''})
+    same = keys['id'][keys.duplicated(keep=False)].unique()
+    if len(same):
+        raise ValueError(f"{path}: the feature table has {len(same)} id(s) on several rows" + (" of the same band" if 'band' in table.columns else "")
+                         + f", e.g. {list(same[:3])}: ids must be unique (one row per star and band); remove or rename the repeated rows")
+    return table
 
 def load_features(paths,                # one feature table, or light-curve inputs (see `light_curve_items`)
                   n_jobs:int=1,         # processes for feature extraction
@@ -155,10 +188,12 @@ def load_features(paths,                # one feature table, or light-curve inpu
                   reader:dict|None=None,  # more reader options (see `reader_options`)
                  )->pd.DataFrame:       # features indexed by id
     "A feature table, read or extracted."
-    if len(paths) == 1 and Path(paths[0]).is_file() and is_feature_table(paths[0]):
-        from vartransfer.features import FEATURE_NAMES
-        table = read_table(paths[0])
-        _check_numeric(table, FEATURE_NAMES, paths[0])
+    tables = [p for p in paths if Path(p).is_file() and is_feature_table(p)]
+    if len(paths) > 1 and tables:
+        raise ValueError(f"one feature table at a time: {tables[0]} is a feature table, given with {len(paths) - 1} more input(s); "
+                         "run the command on each table (or on the light curves alone)")
+    if tables:
+        table = read_feature_table(paths[0])
         return table.iloc[:limit] if limit else table
     from vartransfer.batch import extract_features_batch
     reader = {**(reader or {}), **({'format': format} if format is not None else {})}
@@ -182,10 +217,10 @@ def load_model(name:str):  # 'sim', 'genesis', or the stem (or either file) of a
     if not config.exists(): raise FileNotFoundError(f"model {name!r}: no {config.name}; --model is {MODEL_HELP}")
     return load_classifier(name)
 
-def model_outputs(stem, force:bool=False)->Path:
-    "The stem of a model to save; FileExistsError if its files exist and not `force`."
+def model_outputs(stem, force:bool=False, inputs=())->Path:
+    "The stem of a model to save; FileExistsError if its files exist and not `force`, ValueError if one is among `inputs`."
     from vartransfer.model import _paths
-    for p in _paths(stem): check_output(p, force)
+    for p in _paths(stem): check_output(p, force, inputs)
     return Path(stem)
 
 # %% ../../nbs/20a_cli_core.ipynb #14506e6e
@@ -232,7 +267,7 @@ def _common(p, jobs:int|None=None, seed:bool=False, limit:bool=False, format:boo
         g.add_argument('--err', type=_column, help="magnitude error column")
         g.add_argument('--band', help="band of the light curves (one-band files)")
         g.add_argument('--id', help="star id (one-star files) or the id column")
-        g.add_argument('--sentinel', type=number(float), help="magnitudes >= this are missing values and dropped")
+        g.add_argument('--sentinel', type=number(float), help="missing-value code: magnitudes at or beyond it are dropped (>= if positive, <= if negative)")
         g.add_argument('--time-format', help="time format: jd, mjd, hjd-2450000, or an astropy format")
         g.add_argument('--flux', help="flux column of files in fluxes (Rubin: e.g. psfFlux; TESS/Kepler: e.g. SAP_FLUX; lightkurve: e.g. sap_flux)")
         g.add_argument('--errors', choices=('skip', 'raise'), default='skip',
@@ -263,7 +298,7 @@ def run_on_cluster(args,           # parsed `features` or `predict` arguments
     from vartransfer.scale import dask_client, extract_features_dask, predict_dask
     paths = args.inputs
     if model is not None and len(paths) == 1 and Path(paths[0]).is_file() and is_feature_table(paths[0]):
-        data = read_table(paths[0]).iloc[:args.limit or None]
+        data = read_feature_table(paths[0]).iloc[:args.limit or None]
     else: data = light_curve_items(paths, args.limit, reader_options(args))
     work = Path(args.work) if getattr(args, 'work', None) else out.with_name(out.name + '.parts')
     if any(work.glob('part-*.parquet')): print(f"resuming from {work}")

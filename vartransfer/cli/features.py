@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .core import (_common, add_cluster_arguments, on_cluster, run_on_cluster, EXIT_CODES, MODEL_HELP, check_inputs, check_output, computed_or_fail,
                                   light_curve_items, load_features, load_model, reader_options, register_command, number)
-from .tables import table_format, write_table
+from .tables import check_output_dir, table_format, write_table
 
 # %% ../../nbs/20b_cli_features.ipynb #272e8764
 def features_arguments(p):
@@ -31,10 +31,13 @@ def _clear_work(work:Path):
 
 def cmd_features(args)->int:
     "Light curves in, feature table out; resumable."
-    out = check_output(args.output, args.force)
-    table_format(out)
     check_inputs(*args.inputs)
+    out = check_output(args.output, args.force, args.inputs)
+    table_format(out)
     work = Path(args.work) if args.work else out.with_name(out.name + '.parts')
+    if args.work:
+        try: check_output_dir(work)
+        except OSError as e: raise type(e)(f"--work {work}: {e}") from None
     if on_cluster(args): return run_on_cluster(args, out)
     if work.exists() and not work.is_dir():
         raise FileExistsError(f"{work}: a file is where the parts folder should go; move it away or pass --work FOLDER")
@@ -75,9 +78,9 @@ def predict_arguments(p):
 
 def cmd_predict(args)->int:
     "Classes and class probabilities of each star."
-    out = check_output(args.output, args.force)
-    table_format(out)
     check_inputs(*args.inputs)
+    out = check_output(args.output, args.force, args.inputs)
+    table_format(out)
     model = load_model(args.model)
     if on_cluster(args): return run_on_cluster(args, out, model)
     pred = model.predict(load_features(args.inputs, args.jobs, args.limit, None, not args.quiet, args.errors, reader_options(args)))

@@ -53,8 +53,9 @@ def widths_type(s:str)->tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"{s!r}: give layer widths in [1, 65536] separated by commas, e.g. 64,128,256")
     return widths
 
-def _check_classes(labels:pd.Series, what:str):
-    "Refuse labels of a single class; warn about classes with one labelled star."
+def _check_classes(labels:pd.Series, what:str, column:str='label'):
+    "Refuse labels of a single class; warn about classes with one labelled star, and about a label column of numbers."
+    from vartransfer.io.core import _listed
     if labels.nunique() < 2: raise ValueError(f"{what} needs at least 2 classes, the labels have {labels.unique().tolist()}")
     spellings = {}
     for c in labels.unique(): spellings.setdefault(' '.join(str(c).casefold().replace('_', ' ').split()), []).append(c)
@@ -62,7 +63,11 @@ def _check_classes(labels:pd.Series, what:str):
     if alike: warnings.warn(f"classes {alike} differ only in case, spaces or underscores: they are trained as different classes; "
                             "spell each class one way in the labels")
     ones = sorted(labels.value_counts().loc[lambda c: c == 1].index)
-    if ones: warnings.warn(f"class(es) {ones} have a single labelled star: the model sees it once, and in cross-validation "
+    numbers = pd.to_numeric(labels, errors='coerce')
+    if numbers.notna().all() and ((numbers % 1 != 0).any() or labels.nunique() > len(labels) // 2):
+        warnings.warn(f"the label column {column!r} holds numbers ({labels.nunique()} distinct values among {len(labels)} stars), "
+                      "continuous rather than classes: is it the class column? (--label-column names it)")
+    if ones: warnings.warn(f"{len(ones)} class(es) {_listed(ones, 6)} have a single labelled star: the model sees it once, and in cross-validation "
                            "it is predicted by models that never saw its class (it moves no stacking weight)")
 
 def train_arguments(p):
@@ -81,9 +86,9 @@ def cmd_train(args)->int:
     check_inputs(args.features, args.labels)
     from vartransfer.features import FEATURE_NAMES
     from vartransfer.transfer import train_scratch
-    stem = model_outputs(args.output, args.force)
+    stem = model_outputs(args.output, args.force, [args.features, args.labels])
     table, labels = _labelled(load_features([args.features], progress=not args.quiet), args, list(FEATURE_NAMES))
-    _check_classes(labels, 'training')
+    _check_classes(labels, 'training', args.label_column)
     widths = widths_type(args.widths) if isinstance(args.widths, str) else args.widths
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Your generator is empty')   # fastai, without a validation set
@@ -91,7 +96,8 @@ def cmd_train(args)->int:
                             seed=args.seed, widths=widths, cbs=epoch_bar(args.epochs, not args.quiet))
     clf.meta.update(labels=str(args.labels), features=str(args.features))
     path = clf.save(stem)
-    print(f"trained on {len(labels)} stars, {len(clf.classes)} classes {clf.classes} -> {path.with_suffix('')}.{{safetensors,json}}")
+    from vartransfer.io.core import _listed
+    print(f"trained on {len(labels)} stars, {len(clf.classes)} classes {_listed(clf.classes)} -> {path.with_suffix('')}.{{safetensors,json}}")
 
 register_command('train', "train a source model from a labelled feature table", """\
   vartransfer train sim_features.parquet --labels sim_labels.csv -o sim_source --epochs 100""",
@@ -174,14 +180,14 @@ def cmd_transfer(args)->int:
     from vartransfer.model import varnet_splitter
     from vartransfer.transfer import transfer
     from vartransfer.stack import stacked_transfer
-    stem = model_outputs(args.output, args.force)
+    stem = model_outputs(args.output, args.force, [args.features, args.labels])
     spec = args.model or ('sim' if args.single else 'genesis,sims')
     sources = _sources(spec)
     if args.single and len(sources) > 1: raise ValueError(f"--single takes one source model, --model names {len(sources)}")
     first = next(iter(sources.values()))
     feats = list(dict.fromkeys(f for s in sources.values() for f in s.features))
     table, labels = _labelled(load_features([args.features], progress=not args.quiet), args, feats)
-    _check_classes(labels, 'transfer')
+    _check_classes(labels, 'transfer', args.label_column)
     unlabelled = table[_finite(table, feats).to_numpy()]
     n_groups = len(varnet_splitter(first.net))   # fit_transfer: the head, then one stage per further layer group
     per_fit = args.head_epochs + (args.epochs * (n_groups - 1) if args.epochs else 0)
@@ -258,7 +264,7 @@ def cmd_evaluate(args)->int:
     check_inputs(*args.inputs, args.labels)
     from vartransfer.evaluate import class_report, scores
     for p in (args.json, args.confusion):
-        if p: check_output(p, args.force)
+        if p: check_output(p, args.force, [*args.inputs, args.labels])
     if args.confusion: check_figure_format(args.confusion)
     model = load_model(args.model)
     table, labels = _band_and_labels(load_features(args.inputs, args.jobs, None, args.format, not args.quiet), args)

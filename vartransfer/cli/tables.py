@@ -9,6 +9,7 @@ __all__ = ['TABLE_FORMATS', 'table_format', 'check_output', 'check_output_dir', 
 # %% ../../nbs/20a2_cli_tables.ipynb #e137c6b6
 import csv
 import os
+from collections import Counter
 import warnings
 import zlib
 from pathlib import Path
@@ -39,10 +40,13 @@ def _check_writable(folder:Path, what:Path):
 
 def check_output(path,             # a file to write
                  force:bool=False, # overwrite it if it exists
+                 inputs=(),        # the files the command reads: never overwritten, even with `force`
                 )->Path:
-    "`path` as a Path, checked before any work: not a folder, not existing (unless `force`), in a writable folder."
+    "`path` as a Path, checked before any work: not one of `inputs`, not a folder, not existing (unless `force`), in a writable folder."
     p = Path(path)
     if p.is_dir(): raise IsADirectoryError(f"{p} is a folder; give a file name")
+    same = next((i for i in inputs if i is not None and p.exists() and Path(i).exists() and os.path.samefile(p, i)), None)
+    if same is not None: raise ValueError(f"{p} is also an input ({same}): writing it would destroy that input; give another output name")
     if p.exists() and not force: raise FileExistsError(f"{p} exists; pass --force to overwrite it")
     _check_writable(p.parent, p)
     return p
@@ -103,8 +107,8 @@ _TEXT_COLUMNS = ('id', 'band', 'source', 'error')   # read verbatim: an id 'NA' 
 _NA = ['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL',
        'NaN', 'None', 'n/a', 'nan', 'null']   # pandas' missing values, for the other columns
 
-def _read_csv_table(p:Path)->tuple[pd.DataFrame, str]:
-    "A CSV table and its delimiter (sniffed: ',', ';', tab), column names in any case matched to ours, id and band read as text."
+def _read_csv_table(p:Path)->tuple[pd.DataFrame, str, list[str]]:
+    "A CSV table, its delimiter (sniffed: ',', ';', tab) and header names; column names in any case matched to ours, id and band read as text."
     from vartransfer.batch import OUTPUT_COLUMNS
     from vartransfer.inputs import csv_header
     names, sep = csv_header(p) or ([], ',')
@@ -113,7 +117,7 @@ def _read_csv_table(p:Path)->tuple[pd.DataFrame, str]:
                      na_values={c: _NA for c in names if c not in text})
     ours = {c.casefold(): c for c in ['id', *OUTPUT_COLUMNS, 'class']}
     return df.rename(columns={c: ours[c.casefold()] for c in df.columns
-                              if isinstance(c, str) and c.casefold() in ours and ours[c.casefold()] not in df.columns}), sep
+                              if isinstance(c, str) and c.casefold() in ours and ours[c.casefold()] not in df.columns}), sep, names
 
 def _check_last_row(p:Path, n_columns:int, sep:str=','):
     "ValueError when the last row of a CSV has fewer fields than the header (a file cut short)."
@@ -143,6 +147,17 @@ def _check_numeric(table:pd.DataFrame, columns, path):
                                  "fix or remove that row")
             table[c] = pd.to_numeric(table[c])
 
+def _check_unique_columns(names:list[str], path):
+    "ValueError when a column name appears twice (ours in any case): which one is meant is ambiguous."
+    from vartransfer.batch import OUTPUT_COLUMNS
+    ours = {c.casefold() for c in ['id', *OUTPUT_COLUMNS, 'class']}
+    named = [n for n in names if n.strip()]
+    keys = [n.casefold() if n.casefold() in ours else n for n in named]
+    counts = Counter(keys)
+    twice = next((n for n, k in zip(named, keys) if counts[k] > 1), None)
+    if twice is not None:
+        raise ValueError(f"{path}: column {twice} appears twice; which one is meant is ambiguous: remove or rename one")
+
 def read_table(path,  # .parquet, .csv(.gz) or .fits, with an id column
               )->pd.DataFrame:   # indexed by id (str)
     "Read a table written by `write_table` (or any table with an `id` column)."
@@ -151,11 +166,12 @@ def read_table(path,  # .parquet, .csv(.gz) or .fits, with an id column
     fmt = table_format(p)
     try:
         if fmt == 'parquet': df = pd.read_parquet(p)
-        elif fmt == 'csv': df, sep = _read_csv_table(p)
+        elif fmt == 'csv': df, sep, csv_names = _read_csv_table(p)
         else: df = _read_fits(p)
     except (ValueError, OSError, EOFError, zlib.error) as e:
         raise ValueError(f"{p}: not a readable {fmt} table ({type(e).__name__}: {_one_line(e)})") from None
     if fmt == 'csv' and len(df): _check_last_row(p, len(df.columns), sep)
+    _check_unique_columns((csv_names if fmt == 'csv' else [str(c) for c in df.columns]), p)
     if df.index.name != 'id':
         if 'id' not in df.columns: raise ValueError(f"{p}: no 'id' column; columns are {list(df.columns)[:8]}")
         df = df.set_index('id')

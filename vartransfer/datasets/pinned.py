@@ -21,6 +21,7 @@ import pyarrow as pa
 from sklearn.model_selection import StratifiedShuffleSplit
 
 import vartransfer
+import vartransfer.io.answers
 import vartransfer.io.asas
 import vartransfer.io.core
 import vartransfer.io.photometry
@@ -45,7 +46,7 @@ def _code_hash(*modules)->str:
 
 def _parsed(dataset:str, tag:str, shas:Sequence[str], build:Callable[[], LightCurves])->LightCurves:
     "The collection `build()` makes, cached as parquet under a key of the source sha256s and the parser code."
-    key = hashlib.sha256(' '.join([*shas, _code_hash(vartransfer.io.core, vartransfer.io.times, vartransfer.io.photometry, vartransfer.io.asas, vartransfer.io.ztf,
+    key = hashlib.sha256(' '.join([*shas, _code_hash(vartransfer.io.core, vartransfer.io.answers, vartransfer.io.times, vartransfer.io.photometry, vartransfer.io.asas, vartransfer.io.ztf,
                                                           vartransfer.lightcurve)]).encode()).hexdigest()[:16]
     folder = data_home()/dataset
     path = folder/f'parsed-{tag}-{key}.parquet'

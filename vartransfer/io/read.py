@@ -9,6 +9,7 @@ __all__ = ['guess_format', 'read_lightcurve', 'read_archive']
 import inspect
 import io
 import re
+import stat
 import tarfile
 import tempfile
 import zipfile
@@ -34,7 +35,8 @@ _NOT_LC_SUFFIXES = {'.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.sv
                     '.cfg', '.pkl', '.pickle', '.npy', '.npz', '.safetensors'}
 _NOT_LC_NAMES = re.compile(r'^(readme|license|licence|changelog|changes|manifest|copying|authors)(\.|$|_)', re.I)
 _MAGIC = ((b'%PDF', 'a PDF document'), (b'\x89PNG', 'a PNG image'), (b'\xff\xd8\xff', 'a JPEG image'), (b'GIF8', 'a GIF image'),
-          (b'II*\x00', 'a TIFF image'), (b'MM\x00*', 'a TIFF image'), (b'\x80\x04', 'a Python pickle'), (b'\x80\x05', 'a Python pickle'))
+          (b'II*\x00', 'a TIFF image'), (b'MM\x00*', 'a TIFF image'), (b'\x80\x04', 'a Python pickle'), (b'\x80\x05', 'a Python pickle'),
+          (b'Obj\x01', 'an Avro file (alert packets? convert them to parquet or CSV first, e.g. with fastavro)'))
 _HEAD = 1 << 16
 _GENERIC = ('text', 'table', 'fits')   # formats read by column options, detected last
 
@@ -50,6 +52,7 @@ def _head(path:Path)->bytes:
                     out += d.decompress(raw, _HEAD - len(out))
                     if len(out) >= _HEAD or d.eof or not (raw := fh.read(_HEAD)): break
             except _UNPACK_ERRORS as e: raise LightCurveError(f"{path}: truncated or corrupt {kind} data ({e})") from None
+            if not raw and not d.eof: raise LightCurveError(f"{path}: truncated or corrupt {kind} data (Compressed file ended before the end-of-stream marker was reached)")
             raw = out
     return raw[:len(raw) // 2 * 2].decode('utf-16', errors='replace').encode('utf-8') if raw[:2] in _UTF16 else raw
 
@@ -94,7 +97,7 @@ def _numeric_rows(text:str)->int:
         n += sum(bool(re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', t)) for t in tokens) >= 2
     return n
 
-_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise', 'antares', 'asassn', 'lightkurve')   # survey layouts told by column names (VOTable, IPAC, ECSV, JSON, FITS, DataFrames)
+_BY_COLUMNS = ('ztf', 'gaia', 'alerce', 'rubin', 'ztf_alerts', 'ps1', 'wise', 'antares', 'asassn', 'lightkurve', 'superwasp', 'dasch')   # survey layouts told by column names (VOTable, IPAC, ECSV, JSON, FITS, DataFrames)
 
 def _container_format(columns:list[str], kind:str='votable', path='')->str:
     "The survey layout a VOTable, IPAC, ECSV, JSON or FITS table's columns match, else the generic 'table' (JSON: if it has a time)."
@@ -127,7 +130,8 @@ def guess_format(path)->str:
     head = _head(p)
     what = next((w for m, w in _MAGIC if head.startswith(m)), None)
     if what: raise NotALightCurve(f"{path}: {what}, not a light curve")
-    if head[:4] == b'PK\x03\x04': return 'archive'
+    if head[:4] in (b'PK\x03\x04', b'PK\x05\x06'): return 'archive'    # a zip (PK 05 06: one without members)
+    if len(head) >= 1024 and not head.strip(b'\x00') and low.endswith(('.tar', '.tgz', '.tbz2', '.txz')): return 'archive'   # an empty tar
     if head[:4] == b'PAR1': return _parquet_format(p)
     if head[:6] == b'SIMPLE': return 'tess_kepler' if _FORMATS['tess_kepler']['sniff'](head.decode('latin-1')) else _fits_format(_container_columns(head, 'fits'))
     if len(head) > 262 and head[257:262] == b'ustar': return _tar_format(p, head)
@@ -155,7 +159,7 @@ def read_lightcurve(path,                        # light-curve file (any registe
                     err:str|int|list|None=None,  # error column(s)
                     band:str|list|None=None,     # band column or band label(s)
                     id:str|None=None,            # id column, or the star id
-                    sentinel:float|None=None,    # missing-value magnitude code
+                    sentinel:float|None=None,    # missing-value magnitude code: magnitudes at or beyond it dropped (>= if positive, <= if negative)
                     time_format:str|None=None,   # 'jd', 'mjd', 'hjd-2450000', ... or an astropy Time format
                     flux:str|None=None,          # flux column of the formats that convert fluxes (lightkurve, rubin, tess_kepler)
                     errors:str='raise',          # 'raise': stop at the first failure; 'skip': list failures in `.skipped`
@@ -186,9 +190,6 @@ def read_lightcurve(path,                        # light-curve file (any registe
                              f"{'these options apply' if len(wrong) > 1 else 'it applies'} to the formats {', '.join(takers)}")
         kwargs = {**kwargs, **options}
         if sentinel is not None:
-            if 'sentinel' not in params and sentinel <= 0:          # `LightCurve` drops magnitudes >= sentinel
-                raise ValueError(f"{source}: format {fmt!r} drops magnitudes at or above sentinel={sentinel}, i.e. all of them; "
-                                 "a negative missing-value code applies to the generic formats (--format table)")
             kwargs['sentinel'] = sentinel
     if 'errors' in params: kwargs['errors'] = errors
     token = _QUIET.set(True)
@@ -207,24 +208,39 @@ def read_lightcurve(path,                        # light-curve file (any registe
 
 # %% ../../nbs/01f_io_read.ipynb #848baf80
 def _member(f, name:str, size:int, source:str)->bytes|LightCurveError:
-    "One archive member's bytes, or the error saying it is past `READ_MAX_BYTES`."
+    "One archive member's bytes, or the error saying it is past `READ_MAX_BYTES`, encrypted or damaged."
     try: return _read_capped(f, f"{source}:{name}", size)
     except LightCurveError as e: return e
 
+def _special(m:tarfile.TarInfo, source:str)->NotALightCurve:
+    "Why a tar member that is no regular file is skipped: links are never followed, pipes and devices never read."
+    what = (f"a symbolic link (to {m.linkname}), not followed" if m.issym() else f"a hard link (to {m.linkname}), not followed"
+            if m.islnk() else "a named pipe" if m.isfifo() else "a device" if m.ischr() or m.isblk() else "not a regular file")
+    return NotALightCurve(f"{source}:{m.name}: {what}; not a light curve")
+
+def _zip_member(zf:zipfile.ZipFile, i:zipfile.ZipInfo, source:str)->bytes|LightCurveError:
+    "A zip member's bytes, or why it is not read (a link, encrypted, damaged, unsupported compression): other members go on."
+    where = f"{source}:{i.filename}"
+    if stat.S_ISLNK(i.external_attr >> 16): return NotALightCurve(f"{where}: a symbolic link, not followed; not a light curve")
+    if i.flag_bits & 0x1: return LightCurveError(f"{where}: member {i.filename} is encrypted (password protected); not read")
+    try:
+        with zf.open(i) as m: return _member(m, i.filename, i.file_size, source)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, *_UNPACK_ERRORS) as e:
+        return LightCurveError(f"{where}: member {i.filename} is damaged or unreadable ({_one_line(e)})")
+
 def _archive_members(path, source:str):
-    "(name, bytes) of each regular file of a tar (gzip, bzip2, xz) or zip archive, read one at a time (bounded memory)."
+    "(name, bytes or the error of that member) of each file of a tar (gzip, bzip2, xz) or zip archive, one at a time (bounded memory)."
     fh = _open(path) if isinstance(path, (str, Path)) else io.BytesIO(_read_bytes(path, source))
     with fh:
         magic = fh.read(4); fh.seek(0)
         try:
-            if magic == b'PK\x03\x04':
+            if magic in (b'PK\x03\x04', b'PK\x05\x06'):
                 with zipfile.ZipFile(fh) as zf:
-                    for i in (i for i in zf.infolist() if not i.is_dir()):
-                        with zf.open(i) as m: yield i.filename, _member(m, i.filename, i.file_size, source)
+                    for i in (i for i in zf.infolist() if not i.is_dir()): yield i.filename, _zip_member(zf, i, source)
             else:
                 with tarfile.open(fileobj=fh, mode='r|*') as tf:       # a stream: one member in memory at a time
-                    for m in (m for m in tf if m.isfile()):
-                        yield m.name, _member(tf.extractfile(m), m.name, m.size, source)
+                    for m in (m for m in tf if not m.isdir()):
+                        yield m.name, (_member(tf.extractfile(m), m.name, m.size, source) if m.isfile() else _special(m, source))
         except (tarfile.TarError, zipfile.BadZipFile, *_UNPACK_ERRORS) as e:
             raise LightCurveError(f"{source}: truncated or corrupt archive ({type(e).__name__}: {_one_line(e)})") from None
 
@@ -236,14 +252,20 @@ def read_archive(path,               # tar (plain, gzip, bzip2 or xz) or zip arc
     "Every light curve in an archive, each member read with its detected format; other files skipped with a note."
     source = _name(path)
     members = _archive_members(path, source)
-    curves, skipped, origin = [], {}, {}
+    curves, skipped, origin, seen, k = [], {}, {}, set(), -1
     with tempfile.TemporaryDirectory(prefix='vartransfer-') as folder:
         for k, (name, data) in enumerate(members):
             base = PurePosixPath(name.replace('\\', '/')).name
             where = f"{source}:{name}"
+            if name in seen:                                            # the same name twice: which copy is meant is unknown
+                curves = [lc for lc in curves if origin.get((lc.id, lc.band or '')) != name]
+                origin = {key: m for key, m in origin.items() if m != name}
+                skipped[name] = f"{where}: member {name} appears twice in the archive; rename one"; continue
+            seen.add(name)
             if not base or base.startswith('.') or '__MACOSX' in name:
                 skipped[name] = "hidden file, not a light curve"; continue
-            if isinstance(data, LightCurveError):                       # a member too large to read
+            if isinstance(data, NotALightCurve): skipped[name] = str(data); continue   # a link, a pipe or a device: listed, never followed
+            if isinstance(data, LightCurveError):                       # a member too large to read, encrypted or damaged
                 if errors == 'raise': raise data
                 skipped[name] = str(data); continue
             parent = PurePosixPath(name.replace('\\', '/')).parent.name          # kept: some layouts name the band by folder
@@ -265,4 +287,5 @@ def read_archive(path,               # tar (plain, gzip, bzip2 or xz) or zip arc
                     if errors == 'raise': raise LightCurveError(msg)
                     skipped[f"{name}:{lc.id}"] = msg; continue
                 curves.append(lc)
+    if k < 0: raise NotALightCurve(f"{source}: empty archive (no files)")
     return _gather(curves, source, skipped)

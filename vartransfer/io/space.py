@@ -34,7 +34,7 @@ class Product(NamedTuple):
     time:str                      # time column
     ref:float|None                # JD (BJD_TDB) of time zero; None: BJDREFI + BJDREFF, else the mission's
     flux:tuple                    # flux (CDIPS: magnitude) columns, preferred first
-    err:str|None='{flux}_ERR'     # error column ({flux}: the flux column, {ap}: its last character); None: no errors
+    err:str|tuple|None='{flux}_ERR'   # error column ({flux}: the flux column, {ap}: its last character), or several: the first present; None: no errors
     err_of:str|None=None          # the flux column `err` belongs to; the error is scaled by flux / that column
     quality:tuple=('QUALITY',)    # flag columns (`{ap}` as in `err`): a non-zero flag (CDIPS: not 'G') rejects a cadence
     scale:dict={}                 # column ('*': any) -> 'norm' (near 1), 'ppm' (relative, about 0), 'mag', 'auto' (norm if near 1); else e-/s
@@ -56,7 +56,8 @@ PRODUCTS = (
             quality=('DQUALITY',), scale={'*': 'auto'}),
     Product('CDIPS', (r"(?i)^ORIGIN\s*=\s*'[^']*cdips",), 'TESS', 'TMID_BJD', 0., ('IRM1', 'IRM2', 'IRM3', 'TFA1', 'TFA2', 'TFA3'),
             'IRE{ap}', quality=('IRQ{ap}',), scale={'*': 'mag'}),
-    Product('QLP', (r"^ORIGIN\s*=\s*'MIT/QLP",), 'TESS', 'TIME', None, ('KSPSAP_FLUX', 'SAP_FLUX')),
+    Product('QLP', (r"^ORIGIN\s*=\s*'MIT/QLP",), 'TESS', 'TIME', None, ('SAP_FLUX', 'KSPSAP_FLUX', 'DET_FLUX'),
+            ('{flux}_ERR', 'KSPSAP_FLUX_ERR', 'DET_FLUX_ERR'), scale=dict.fromkeys(('SAP_FLUX', 'KSPSAP_FLUX', 'DET_FLUX'), 'norm')),
     Product('SPOC', (r"^TELESCOP=\s*'(TESS|Kepler)\s*'", _TTYPE % f"({'|'.join(_FLUX_COLUMNS)})"), None, 'TIME', None, _FLUX_COLUMNS),
 )
 
@@ -157,7 +158,8 @@ def read_tess_kepler(path,                       # TESS, Kepler or K2 light-curv
                               f"{[c for c in (time, name or 'a flux column') if c not in data]}; have {sorted(data)}; pass flux= one of them")
     f, t, ap = data[name], data[time], name[-1]
     if f.dtype.kind == 'U': raise LightCurveError(f"{source}: column {name} holds text, not fluxes")
-    ecol = p.err.format(flux=name, ap=ap) if p.err else None
+    errs = [e.format(flux=name, ap=ap) for e in ((p.err,) if isinstance(p.err, str) else p.err or ())]
+    ecol = next((e for e in errs if e in data), errs[0] if errs else None)
     ferr = data[ecol] if ecol in data and data[ecol].dtype.kind == 'f' else np.full(len(f), np.nan)
     if ecol in data and p.err_of and p.err_of != name:                 # the error of another column: scale it to this one
         with np.errstate(divide='ignore', invalid='ignore'): ferr = ferr * np.abs(f / data.get(p.err_of, np.nan))

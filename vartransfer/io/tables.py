@@ -8,6 +8,7 @@ __all__ = ['SeveralStars', 'read_text', 'read_table', 'read_fits', 'read_parquet
 # %% ../../nbs/01e_io_tables.ipynb #6b563358
 import io
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from astropy.time import Time
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
 from .core import (_container_frame, _attempt, _container, _decimal_points, _decode, _ERR_NAMES, _listed, _separator, _file_id, _fits_frame, _fits_table, _plain_column, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
                                  _numeric_table, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_csv, _read_text, _with_index, register_reader)
-from .times import _TIME_NAMES, _time_meta, _to_reduced
+from .times import _calendar_dates, _DATE_FORMATS, _ISO_DATE, _TIME_NAMES, _time_meta, _to_reduced
 
 # %% ../../nbs/01e_io_tables.ipynb #d0f3723e
 class SeveralStars(LightCurveError):
@@ -28,8 +29,9 @@ def _implied_ids(columns:dict,        # name -> values (strings or numbers) of t
                  band=None,           # the band of each row (None: one band)
                 )->str|None:          # the column naming the stars, or None
     "The column that tells the stars of a long table apart when none is named like an id (see below)."
+    if not columns: return None                                  # nothing else to tell stars apart (a plain light curve: no work)
     blocks, apart = [], []
-    key = pd.Series(time).astype(str) + '|' + ('' if band is None else pd.Series(np.asarray(band)).astype(str))
+    key = pd.DataFrame({'time': time, **({} if band is None else {'band': np.asarray(band)})})
     repeated = key.duplicated(keep=False).mean() > 0.25          # many epochs shared: stars observed together, rows interleaved
     for name, v in columns.items():
         v = np.asarray(v)
@@ -38,9 +40,27 @@ def _implied_ids(columns:dict,        # name -> values (strings or numbers) of t
         new = np.flatnonzero(v[1:] != v[:-1]) + 1
         with np.errstate(invalid='ignore'):
             if len(new) + 1 == n_values and np.all(time[new] < time[new - 1]): blocks.append(name)   # one block per star, time restarting
-        if repeated and not (key + '|' + pd.Series(v).astype(str)).duplicated().any(): apart.append(name)   # tells the shared epochs apart
+        if repeated and not key.assign(_v=v).duplicated().any(): apart.append(name)   # tells the shared epochs apart
     found = blocks or apart
     return found[0] if len(found) == 1 else None
+
+_WIDE_BANDS = ('u', 'g', 'r', 'i', 'z', 'y', 'b', 'v', 'j', 'h', 'k')
+_WIDE = dict(mag=('{b}', '{b}mag', '{b}_mag', 'mag_{b}', 'psfmag_{b}'),
+             err=('{b}err', '{b}_err', 'err_{b}', 'e_{b}', 'e{b}', '{b}magerr', '{b}_magerr', 'magerr_{b}', 'sigma_{b}', '{b}_sigma',
+                  'psfmagerr_{b}'),
+             time=('{b}mjd', '{b}_mjd', 'mjd_{b}', '{b}hjd', '{b}_hjd', 'hjd_{b}', '{b}jd', '{b}_jd', 'jd_{b}', '{b}time', '{b}_time',
+                   'time_{b}'))
+
+def _wide_columns(names:list[str])->dict:
+    "Per-band (time, mag, err) column indices of a wide table, found by name; {} if none."
+    low = [n.strip().lower() for n in names]
+    out = {}
+    for b in _WIDE_BANDS:
+        idx = {k: next((low.index(p.format(b=b)) for p in pats if p.format(b=b) in low), None) for k, pats in _WIDE.items()}
+        if idx['mag'] is None: continue
+        label = next((c for c in names[idx['mag']] if c.lower() == b), b)
+        out[label] = idx
+    return out
 
 @register_reader('text', extensions=('.txt', '.dat', '.csv', '.tsv'))
 def read_text(path,                        # text file with a light curve in columns (path or open file)
@@ -66,7 +86,10 @@ def read_text(path,                        # text file with a light curve in col
     if sep is None:
         sep, decimal = _separator(lines, first)
         if decimal == ',': text, lines = _decimal_points(text), _decimal_points(text).splitlines()   # European spreadsheet: '12,345;...'
+    if sep and all(l.rstrip().endswith(sep) for l in lines if _is_data(l, comment)):   # a separator closing every line: no further column
+        lines = [l.rstrip()[:-len(sep)] if _is_data(l, comment) else l for l in lines]; text = '\n'.join(lines)
     names, in_data = _header(lines, first, comment, sep)
+    row, whole = next((l for l in lines[first + in_data:] if _is_data(l, comment)), ''), text
     if in_data: text = '\n'.join([''] * (first + 1) + lines[first + 1:])      # drop the header line, keep line numbers
     ncols = len(names) if names else len(lines[first].split(sep) if sep else lines[first].split())
     plain = names is None
@@ -77,9 +100,20 @@ def read_text(path,                        # text file with a light curve in col
     it = _pick(time, names, _TIME_NAMES, 0 if plain else None, source, 'time')
     im = _pick(mag, names, _MAG_NAMES, 1 if plain else None, source, 'magnitude')
     ie = None if err is False else _pick(err, names, _ERR_NAMES, 2 if plain and ncols > 2 else None, source, 'error')
+    wide = _wide_columns(names) if im is None and mag is None and not plain else {}
+    if len(wide) == 1:                                   # one band's columns: 'V' and 'eV', 'Vmag' and 'e_Vmag'
+        (label, idx), = wide.items()
+        im, band = idx['mag'], band or label
+        ie = idx['err'] if ie is None and err is None else ie
+        it = idx['time'] if it is None and time is None else it
     missing = [w for w, i in (('time', it), ('magnitude', im)) if i is None]
     if missing:
         raise LightCurveError(f"{source}: cannot tell which column is the {' or the '.join(missing)}; columns {_listed(names)}; {_OPTIONS_HINT}")
+    fields = [f.strip() for f in (row.split(sep) if sep else row.split())]
+    if not plain and time_offset is None and (time_format in _DATE_FORMATS or (it < len(fields) and _ISO_DATE.fullmatch(fields[it]))):
+        buf = io.BytesIO(whole.encode()); buf.name = source    # calendar dates ('2009-06-18T20:51:43'): the table reader parses them
+        return read_table(buf, time=names[it], mag=names[im], err=False if ie is None else names[ie], id=_file_id(path, id), band=band,
+                          survey=survey, sep=sep, comment=comment, time_format=time_format, **kwargs)[0]
     try: a = _numeric_table(text, source, tuple(names), sep=sep, comment=comment)
     except LightCurveError as e:
         bad = re.search(r', column (\d+) \(', str(e))
@@ -97,24 +131,6 @@ def read_text(path,                        # text file with a light curve in col
 # %% ../../nbs/01e_io_tables.ipynb #0b11e4d3
 _ID_NAMES = ('id', 'oid', 'objectid', 'object_id', 'objid', 'source_id', 'sourceid', 'star', 'star_id', 'starid', 'name', 'masterid')
 _BAND_NAMES = ('band', 'filter', 'passband', 'filtercode', 'flt', 'phot_filter', 'fid', 'filtername')
-_WIDE_BANDS = ('u', 'g', 'r', 'i', 'z', 'y', 'b', 'v', 'j', 'h', 'k')
-_WIDE = dict(mag=('{b}', '{b}mag', '{b}_mag', 'mag_{b}', 'psfmag_{b}'),
-             err=('{b}err', '{b}_err', 'err_{b}', 'e_{b}', 'e{b}', '{b}magerr', '{b}_magerr', 'magerr_{b}', 'sigma_{b}', '{b}_sigma',
-                  'psfmagerr_{b}'),
-             time=('{b}mjd', '{b}_mjd', 'mjd_{b}', '{b}hjd', '{b}_hjd', 'hjd_{b}', '{b}jd', '{b}_jd', 'jd_{b}', '{b}time', '{b}_time',
-                   'time_{b}'))
-
-def _wide_columns(names:list[str])->dict:
-    "Per-band (time, mag, err) column indices of a wide table, found by name; {} if none."
-    low = [n.strip().lower() for n in names]
-    out = {}
-    for b in _WIDE_BANDS:
-        idx = {k: next((low.index(p.format(b=b)) for p in pats if p.format(b=b) in low), None) for k, pats in _WIDE.items()}
-        if idx['mag'] is None: continue
-        label = next((c for c in names[idx['mag']] if c.lower() == b), b)
-        out[label] = idx
-    return out
-
 def _table_frame(src, source:str, sep:str|None, comment:str|None)->tuple[pd.DataFrame, bool]:
     "The table as a DataFrame (strings for text; typed for parquet, FITS, VOTable, IPAC, ECSV) and whether its columns had no names."
     if isinstance(src, pd.DataFrame): return _with_index(src), False
@@ -178,11 +194,29 @@ def _plan(names:list[str], plain:bool, time, mag, err, band, source:str)->tuple[
     if missing: raise LightCurveError(f"{source}: cannot tell which column is the {' or the '.join(missing)}; columns {_listed(names)}; {_OPTIONS_HINT}")
     return 'long', [(None, it, im, ie)]
 
-def _missing_values(a:np.ndarray, sentinel:float|None, time:bool=False)->np.ndarray:
-    "Survey missing-value codes: magnitudes and errors beyond +-90, times below -90 (-99.99), values equal to `sentinel`."
-    bad = a <= -90 if time else np.abs(a) >= 90
-    if sentinel is not None: bad |= np.isclose(a, sentinel)
-    return bad
+def _missing_codes(t:np.ndarray, m:np.ndarray, e:np.ndarray)->dict:
+    "Survey missing-value codes (-99, -99.99, 99.999), each point under its first reason: times <= -90, magnitudes and errors beyond +-90."
+    with np.errstate(invalid='ignore'):
+        time = np.isfinite(t) & (t <= -90)
+        mag = ~time & np.isfinite(m) & (np.abs(m) >= 90)
+        err = ~time & ~mag & np.isfinite(e) & (np.abs(e) >= 90)
+    return {'time(s) <= -90': time, 'magnitude(s) beyond +-90': mag, 'error(s) beyond +-90': err}
+
+def _coded(sel:np.ndarray, codes:dict)->str:
+    "How many of the selected points each missing-value code dropped, for a message ('' if none)."
+    return ', '.join(f"{n} {what}" for what, c in codes.items() if (n := int((sel & c).sum()))) + \
+           (' taken as missing-value codes' if any((sel & c).any() for c in codes.values()) else '')
+
+def _labels(col:pd.Series, source:str, what:str)->np.ndarray:
+    "Ids or bands as strings without surrounding spaces, except values that would then equal another: those kept verbatim, with a warning."
+    raw = col.where(col.notna(), '').astype(str)
+    out = raw.str.strip()
+    pairs = pd.DataFrame({'raw': raw.to_numpy(), 'out': out.to_numpy()}).drop_duplicates()
+    clash = pairs[(pairs['out'] != '') & pairs.duplicated('out', keep=False)]['raw']
+    if len(clash):
+        out = out.where(~raw.isin(clash), raw)
+        warnings.warn(f"{source}: {what}s {clash.tolist()[:6]} differ only by surrounding spaces: kept apart, as written", stacklevel=3)
+    return out.to_numpy(dtype=object)
 
 # %% ../../nbs/01e_io_tables.ipynb #59b83860
 @register_reader('table', extensions=('.csv', '.txt', '.dat', '.parquet'),
@@ -193,7 +227,7 @@ def read_table(path,                            # text/CSV/parquet file (path or
                err:str|int|list|bool|None=None, # error column(s); None: look for them; False: none
                band:str|list|None=None,         # band column name, or the band label(s) of the curve(s)
                id:str|None=None,                # id column name, or the star's id; default: an id column, else the file name
-               sentinel:float|None=None,        # a further missing-value code (values equal to it are dropped and counted)
+               sentinel:float|None=None,        # missing-value code: magnitudes at or beyond it dropped and counted (`LightCurve`'s rule)
                time_format:str|None=None,       # 'jd', 'mjd', 'hjd-2450000', ... or an astropy format; None: inferred
                survey:str|None=None,            # survey name to record
                sep:str|None=None,               # column separator; None: ',', ';', '|' or tab if the first data line has one, else whitespace
@@ -223,22 +257,30 @@ def read_table(path,                            # text/CSV/parquet file (path or
                                None if band_col is None else df.iloc[:, band_col].astype(str).to_numpy())
         if implied is not None: id_col = names.index(implied)
     star_default = str(id) if id is not None and id_col is None else _file_id(path, None) if not isinstance(path, pd.DataFrame) else 'star'
-    ids = df.iloc[:, id_col].astype(str).str.strip().to_numpy() if id_col is not None else np.full(len(df), star_default, dtype=object)
-    bandv = df.iloc[:, band_col].astype(str).str.strip().to_numpy() if band_col is not None else None
+    ids = _labels(df.iloc[:, id_col], source, 'star id') if id_col is not None else np.full(len(df), star_default, dtype=object)
+    bandv = _labels(df.iloc[:, band_col], source, 'band') if band_col is not None else None
+    if bandv is not None and (bandv == '').all(): bandv = None                  # a band column empty throughout: no bands
     skipped, curves = {}, []
-    nameless = np.zeros(len(df), dtype=bool) if id_col is None else (df.iloc[:, id_col].isna() | (ids == '')).to_numpy()
-    if nameless.any():                                   # rows of no star: left out and said so, never merged into a star ''
-        msg = (f"{source}: {int(nameless.sum())} row(s) without a star id in column {names[id_col]!r} "
-               f"(the first is data row {int(np.argmax(nameless)) + 1}): no star, left out")
-        if errors == 'raise': raise LightCurveError(f"{msg}; fill in the ids, or pass errors='skip' to leave them out")
-        skipped['rows without id'] = msg
+    nameless = np.zeros(len(df), dtype=bool) if id_col is None else (df.iloc[:, id_col].isna().to_numpy() | (ids == ''))
+    bandless = np.zeros(len(df), dtype=bool) if bandv is None else (df.iloc[:, band_col].isna().to_numpy() | (bandv == '')) & ~nameless
+    for rows, col, what, who in ((nameless, id_col, 'a star id', 'no star'), (bandless, band_col, 'a band', 'no band')):
+        if rows.any():                                   # rows of no star or band: left out and said so, never merged into a star or band ''
+            msg = (f"{source}: {int(rows.sum())} row(s) without {what} in column {names[col]!r} "
+                   f"(the first is data row {int(np.argmax(rows)) + 1}): {who}, left out")
+            if errors == 'raise': raise LightCurveError(f"{msg}; fill in the {what.split()[-1]}s, or pass errors='skip' to leave them out")
+            skipped[f"rows without {what.split()[-1]}"] = msg
+    nameless = nameless | bandless
     for label, it, im, ie in plan:
-        t = _floats(df.iloc[:, it], source, names[it])
+        told = None if time_format else df.attrs.get('time_columns', {}).get(names[it])   # an astropy Time column's own format and scale
+        dates = None if told else _calendar_dates(df.iloc[:, it].to_numpy(), names[it], source, time_format)   # '2009-06-18T20:51:43'
+        t = dates[0] if dates else _floats(df.iloc[:, it], source, names[it])
         m = _floats(df.iloc[:, im], source, names[im])
         e = _floats(df.iloc[:, ie], source, names[ie]) if ie is not None else np.full(len(df), np.nan)
-        missing = _missing_values(m, sentinel) | _missing_values(t, sentinel, time=True) | _missing_values(e, sentinel)
-        told = None if time_format else df.attrs.get('time_columns', {}).get(names[it])   # an astropy Time column's own format and scale
-        t_red, tmeta = _to_reduced(np.where(missing, np.nan, t), names[it], source, time_format or (told and told[0]), time_ref=told and told[1])
+        codes = _missing_codes(np.zeros(len(t)) if dates else t, m, e)
+        missing = np.logical_or.reduce(list(codes.values()))
+        t_red, tmeta = (np.where(missing, np.nan, t), dates[1]) if dates else \
+                       _to_reduced(np.where(missing, np.nan, t), names[it], source, time_format or (told and told[0]),
+                                   time_ref=(told and told[1]) or df.attrs.get('time_ref'))
         label = label if label is not None else (bands_given[0] if bands_given and band_col is None else None)
         groups = bandv if (bandv is not None and label is None) else np.full(len(df), label or '', dtype=object)
         cols = dict(time=names[it], mag=names[im], err=None if ie is None else names[ie])
@@ -247,9 +289,13 @@ def read_table(path,                            # text/CSV/parquet file (path or
                 sel = (ids == star) & (groups == b) & ~nameless
                 key = f"{star} ({b})" if b else str(star)
                 def make(sel=sel, star=star, b=b, key=key):
-                    keep = sel & ~missing
-                    lc = LightCurve(t_red[keep], m[keep], e[keep], id=star, band=b or None, survey=survey,
-                                    meta=dict(tmeta, layout=layout, columns=cols, **({'id_column': f'{implied} (found: no id column named)'} if implied else {})), source=f"{source}: {key}", **kwargs)
+                    keep, why = sel & ~missing, _coded(sel, codes)
+                    if not keep.any(): raise LightCurveError(f"{source}: {key}: no point left of {int(sel.sum())}: {why}")
+                    try: lc = LightCurve(t_red[keep], m[keep], e[keep], id=star, band=b or None, survey=survey, sentinel=sentinel,
+                                         meta=dict(tmeta, layout=layout, columns=cols, **({'id_column': f'{implied} (found: no id column named)'} if implied else {})), source=f"{source}: {key}", **kwargs)
+                    except LightCurveError as ex:
+                        if why: raise LightCurveError(f"{ex}; before that, {why}") from None
+                        raise
                     lc.report['sentinel_dropped'] += int((sel & missing).sum())
                     return lc
                 lc = _attempt(make, key, errors, skipped)
@@ -260,12 +306,14 @@ def _table_sniff(head:str)->bool:
     "A header naming an id or band column, or columns per band (a long or wide table)."
     lines = [l for l in head.splitlines() if l.strip()]
     if not lines: return False
-    first = lines[0].lstrip('#').strip()
-    sep = next((s for s in (',', ';', '|', '\t') if s in first), None)
-    names = [x.strip().lower() for x in (first.split(sep) if sep else first.split())]
-    try: [float(x) for x in names]; return False
-    except ValueError: pass
-    return bool(set(names) & set(_ID_NAMES + _BAND_NAMES)) or len(_wide_columns(names)) > 1
+    header = next((l for l in lines if not l.lstrip().startswith('#')), '')      # after comment lines, or a commented first line
+    for first in dict.fromkeys([lines[0].lstrip('#').strip(), header.strip()]):
+        sep = next((s for s in (',', ';', '|', '\t') if s in first), None)
+        names = [x.strip().lower() for x in (first.split(sep) if sep else first.split())]
+        try: [float(x) for x in names]; continue
+        except ValueError: pass
+        if set(names) & set(_ID_NAMES + _BAND_NAMES) or len(_wide_columns(names)) > 1: return True
+    return False
 
 # %% ../../nbs/01e_io_tables.ipynb #c8f6ef4a
 @register_reader('fits', extensions=('.fits', '.fit', '.fits.gz', '.fts'))

@@ -90,3 +90,36 @@ def _time_values(col)->np.ndarray:
     v = np.array(getattr(v, 'unmasked', v), dtype=np.float64)
     v[mask] = np.nan
     return v
+
+# %% ../../nbs/01a2_io_times.ipynb #6e7721d6
+_DATE_FORMATS = ('isot', 'iso', 'fits', 'yday')   # astropy formats of times written as text
+_ISO_DATE = re.compile(r'\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d*)?)?)?')
+_NO_DATE = {'', 'nan', 'null', 'none', 'na', 'n/a', '--'}
+
+def _calendar_dates(values,                   # a time column's values (strings or numbers)
+                    name:str,                 # its name, for messages
+                    source:str,               # file name, for messages
+                    time_format:str|None=None,# the format given; None: ISO dates if every value is one
+                    time_ref:str|None=None,   # reference frame to record; default 'JD_UTC'
+                   )->tuple[np.ndarray, dict]|None:
+    "Times written as calendar dates as reduced JD (missing ones NaN) and their metadata; None when the column holds no dates."
+    a = np.asarray(values)
+    if a.dtype.kind in 'fiubc' or (time_format is not None and time_format not in _DATE_FORMATS): return None
+    s = np.array([str(v).strip() for v in a], dtype=object)
+    ok = np.array([v.lower() not in _NO_DATE for v in s], dtype=bool)
+    if not ok.any(): return None
+    if time_format is None and not all(_ISO_DATE.fullmatch(v) for v in s[ok]): return None
+    fmt = time_format or 'isot'
+    vals = s[ok] if time_format else np.array([v.replace(' ', 'T') for v in s[ok]], dtype=object)
+    try: t = Time(list(vals), format=fmt, scale='utc')
+    except ValueError:
+        bad = next((v for v in vals if not _parses(v, fmt)), vals[0])
+        raise LightCurveError(f"{source}: column {name!r}: {bad!r} is not a date in astropy's {fmt!r} format") from None
+    out = np.full(len(a), np.nan)
+    out[ok] = (t.jd1 - TIME_OFFSET) + t.jd2
+    return out, _time_meta(time_ref or 'JD_UTC', np.nan, f'astropy {fmt}' if time_format else 'ISO date (inferred)')
+
+def _parses(v:str, fmt:str)->bool:
+    "Whether astropy reads one value in `fmt`."
+    try: Time(v, format=fmt, scale='utc'); return True
+    except ValueError: return False
