@@ -183,3 +183,101 @@ def test_ctrl_c_stops_at_once(mirror, tmp_path):
     assert len(done) >= 4 and done["error"].isna().all()
     code, out, err = run("features", tmp_path / "a.tar.gz", "-o", tmp_path / "f.csv", "-q", "--jobs", "2")
     assert code == 0 and f"{80 - len(done)} computed now, {len(done)} resumed, 0 failed" in out, (out, err)
+
+
+def hats_catalogue(root: Path) -> Path:
+    "A HATS catalogue folder as hats-import writes it (one partition, from the ZTF DR HATS fixture): metadata, thumbnail, point map."
+    import pyarrow.parquet as pq
+    from astropy.io import fits
+    t = pq.read_table(FIXTURES / "ztf_dr23_lc-hats_Npix=3456.parquet")
+    part = root / "dataset" / "Norder=5" / "Dir=0" / "Npix=3456.parquet"
+    part.parent.mkdir(parents=True)
+    pq.write_table(t, part)
+    pq.write_metadata(t.schema, root / "dataset" / "_common_metadata")
+    md = pq.read_metadata(part)
+    md.set_file_path("Norder=5/Dir=0/Npix=3456.parquet")
+    pq.write_metadata(t.schema, root / "dataset" / "_metadata", metadata_collector=[md])
+    pq.write_table(t.slice(0, 1), root / "dataset" / "data_thumbnail.parquet")   # a copy of one row
+    (root / "properties").write_text("obs_collection=ztf_dr23_lc\ndataproduct_type=object\nhats_nrows=3\nhats_order=5\n")
+    (root / "partition_info.csv").write_text("Norder,Npix\n5,3456\n")
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns([fits.Column("VALUE", "K", array=np.arange(12))])]).writeto(root / "point_map.fits")
+    return root
+
+
+def test_hats_catalogue_folder_reads_only_its_partitions(tmp_path):
+    root = hats_catalogue(tmp_path / "ztf_dr23_lc")
+    code, out, err = run("features", tmp_path, "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    f = read_table(tmp_path / "f.csv")
+    assert "@" not in "".join(f.index) and f["source"].str.endswith("Npix=3456.parquet").all(), f[["band", "source"]]
+    assert len(f) == 3 and f["error"].notna().sum() == 1 and "need at least 10" in f["error"].dropna().iloc[0]
+    assert "skipped 6 file(s)" in err and "made unique" not in err, err
+    notes = extract_features_batch(tmp_path / "ztf_dr23_lc", progress=False).attrs["ignored"]
+    for name in ("properties", "partition_info.csv", "point_map.fits", "_metadata", "_common_metadata", "data_thumbnail.parquet"):
+        assert any(f"{name}: part of the HATS catalogue ztf_dr23_lc" in n for n in notes), (name, notes)
+    # the dataset folder alone, and the partition itself, read the same stars
+    code, out, err = run("features", root / "dataset", "-o", tmp_path / "g.csv", "-q")
+    assert code == 0 and sorted(read_table(tmp_path / "g.csv").index) == sorted(f.index), err
+
+
+def test_one_star_in_two_inputs_keeps_one_id_across_its_bands(tmp_path):
+    "ALeRCE forced photometry (zg, zr, zi) and ALeRCE detections (zg, zr) of one star: every band of an input gets the same id."
+    (tmp_path / "ZTF18abcdefg_alerce_forced_photometry.json").write_bytes((FIXTURES / "ZTF18abcdefg_alerce_forced_photometry.json").read_bytes())
+    a = pd.read_csv(FIXTURES / "alerce_detections.csv")
+    a[a.oid == a.oid.iloc[0]].assign(oid="ZTF18abcdefg").to_csv(tmp_path / "ZTF18abcdefg_detections.csv", index=False)
+    code, out, err = run("features", tmp_path, "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    f = read_table(tmp_path / "f.csv")
+    ids = {src.rsplit("/", 1)[1]: sorted(set(g.index)) for src, g in f.groupby("source")}
+    assert ids == {"ZTF18abcdefg_alerce_forced_photometry.json": ["ZTF18abcdefg@ZTF18abcdefg_alerce_forced_photometry.json"],
+                   "ZTF18abcdefg_detections.csv": ["ZTF18abcdefg@ZTF18abcdefg_detections.csv"]}, f[["band", "source"]]
+    assert sorted(f["band"]) == ["zg", "zg", "zi", "zr", "zr"]
+    assert err.count("came from several inputs") == 1 and "1 id(s)" in err, err
+
+
+def test_files_next_to_light_curves_are_skipped_not_failed(tmp_path):
+    "MAST target pixel and DV files, Gaia vari_* tables, an OGLE parameter table, a labels CSV: notes, no failed rows."
+    from astropy.io import fits
+    ogle(tmp_path / "lmc" / "cep" / "phot" / "I" / "OGLE-LMC-CEP-0001.dat")
+    (tmp_path / "lmc" / "cep" / "cepF.dat").write_text(
+        "OGLE-LMC-CEP-0001  17.123 17.800  3.11826  2455000.12345  0.500  0.12  0.45  0.09  0.33  0.08\n"
+        "OGLE-LMC-CEP-0002  16.023 16.700  4.21826  2455000.22345  0.400  0.11  0.44  0.08  0.32  0.07\n")
+    (tmp_path / "labels.csv").write_text("id,class\nOGLE-LMC-CEP-0001,CEPH_F\n")
+    head = "# %ECSV 1.0\n# ---\n# delimiter: ','\n# datatype:\n"
+    cols = "solution_id,source_id,num_selected_g_fov,mean_obs_time_g_fov,mean_mag_g_fov,in_vari_rrlyrae"
+    with gzip.open(tmp_path / "VariSummary_000000-003111.csv.gz", "wt") as fh:
+        fh.write(head + "".join(f"# - {{name: {c}, datatype: string}}\n" for c in cols.split(",")) + cols
+                 + "\n375316653866487564,4295806720,40,2200.5,15.0,False\n")
+    with gzip.open(tmp_path / "vari_rrlyrae.csv.gz", "wt") as fh:     # an ADQL download: no bulk name
+        fh.write("solution_id,source_id,pf,p1_o,epoch_g,best_classification\n375316653866487564,34361129088,0.5512,null,1700.1,RRab\n")
+    mast = tmp_path / "mastDownload" / "TESS" / "tess-s0001"
+    mast.mkdir(parents=True)
+    (mast / "tess-s0001_lc.fits").write_bytes((FIXTURES / "tess_spoc_lc.fits").read_bytes())
+    n, ph = 20, fits.PrimaryHDU()
+    ph.header.update(TELESCOP="TESS", OBJECT="TIC 261136679", TICID=261136679, SECTOR=1)
+    pix = [fits.Column("TIME", "D", array=np.linspace(1325, 1350, n)), fits.Column("FLUX", "25E", dim="(5,5)", array=np.ones((n, 5, 5), "f4"))]
+    fits.HDUList([ph, fits.BinTableHDU.from_columns(pix, name="PIXELS")]).writeto(mast / "pixels.fits")   # no _tp name: told by its header
+    fits.HDUList([ph, fits.BinTableHDU.from_columns(pix, name="PIXELS")]).writeto(mast / "tess-s0001_tp.fits")
+    dv = [fits.Column(c, "D", array=np.linspace(1325, 1350, n)) for c in ("TIME", "PHASE", "LC_INIT", "LC_INIT_ERR")]
+    fits.HDUList([ph, fits.BinTableHDU.from_columns(dv, name="TCE_1")]).writeto(mast / "tess-s0001-00001_dvt.fits")
+    code, out, err = run("features", tmp_path, "-o", tmp_path / "f.csv", "-q")
+    assert code == 0, err
+    f = read_table(tmp_path / "f.csv")
+    assert f["error"].isna().all(), f[["error"]]
+    assert sorted(zip(f.index, f["band"])) == [("OGLE-LMC-CEP-0001", "I"), ("TIC 261136679", "TESS")]
+    assert "skipped 7 file(s)" in err and "failed" not in err, err
+    notes = extract_features_batch(tmp_path, progress=False).attrs["ignored"]
+    for name, why in (("cepF.dat", "one row per star"), ("labels.csv", "a labels table"), ("pixels.fits", "a target pixel file"),
+                      ("tess-s0001_tp.fits", "a target pixel file"), ("tess-s0001-00001_dvt.fits", "a data-validation file"),
+                      ("VariSummary_000000-003111.csv.gz", "a Gaia vari_* table (summary values), not light curves"),
+                      ("vari_rrlyrae.csv.gz", "a Gaia vari_* table (summary values), not light curves")):
+        assert any(f"{name}: {why}" in n for n in notes), (name, notes)
+
+
+def test_predict_counts_light_curves_and_stars(tmp_path):
+    "Two bands of one star and a failed file: 'predicted 2 of 3 light curves (2 stars)', not '... of 3 stars'."
+    ogle(tmp_path / "I" / "OGLE-LMC-CEP-0001.dat"); ogle(tmp_path / "V" / "OGLE-LMC-CEP-0001.dat", 0.4)
+    ogle(tmp_path / "I" / "OGLE-LMC-CEP-0002.dat", n=5)
+    code, out, err = run("predict", tmp_path, "-o", tmp_path / "p.csv", "-q")
+    assert code == 0, err
+    assert "predicted 2 of 3 light curves (2 stars)" in out, out

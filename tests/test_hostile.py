@@ -703,3 +703,15 @@ def test_numeric_label_column_is_named_and_its_classes_capped(data, tmp_path):
     assert code == 0, err
     assert "the label column 'period' holds numbers (12 distinct values among 12 stars)" in err, err
     assert "12 class(es) [" in err and ", ...] (12 in all) have a single labelled star" in err and err.count("\n") == 2, err
+
+
+def test_renamed_ids_follow_the_input_across_bands():
+    "A star of two inputs gets one id per input for all its bands, also a band only one input has; copies of one input are told apart by number."
+    from vartransfer.batch import _unique_ids
+    flat = pd.DataFrame({"id": ["s", "s", "s", "s", "s", "t"], "band": ["g", "r", "i", "g", "r", "g"],
+                         "source": ["a/s.json", "a/s.json", "a/s.json", "b/s.csv", "b/s.csv", "b/t.csv"]})
+    out, notes = _unique_ids(flat)
+    assert out["id"].tolist() == ["s@a", "s@a", "s@a", "s@b", "s@b", "t"], out
+    assert notes == ["s (g, r) from 2 inputs -> s@a, s@b"], notes
+    twice = pd.DataFrame({"id": ["s", "s", "s", "s"], "band": ["g", "r", "g", "r"], "source": ["A.zip"] * 4})
+    assert _unique_ids(twice)[0]["id"].tolist() == ["s@1", "s@1", "s@2", "s@2"]

@@ -1,11 +1,14 @@
 """Survey files read through `read_lightcurve` and the CLI: TESS QLP, Gaia DR2 epoch photometry, Rubin DP0.2 DiaSource,
-SuperWASP (NASA Exoplanet Archive) and DASCH DR6.
+SuperWASP (NASA Exoplanet Archive) and DASCH DR6; a Gaia DR3 bulk epoch-photometry file (ECSV, one row per source) and
+OGLE star files copied flat with the band in the name.
 
 Fixtures in tests/fixtures/surveys/ are written by tests/fixtures/make_fixtures_surveys.py (synthetic pulsators of known
 period in the published layouts); its `build` returns each file's expected curves.
 """
 import contextlib
 import filecmp
+import gzip
+import shutil
 import importlib.util
 import io
 from pathlib import Path
@@ -38,8 +41,10 @@ def expected(tmp_path_factory):
     "The generator's table, and a check that the committed fixtures are its output."
     out = tmp_path_factory.mktemp("surveys")
     table = make.build(out)
-    assert sorted(table) == sorted(FORMAT) == sorted(p.name for p in SURVEYS.iterdir())
-    for name in table:
+    assert sorted(table) == sorted(FORMAT) == sorted(p.name for p in SURVEYS.iterdir() if p.is_file())
+    files = sorted(p.relative_to(out) for p in out.rglob('*') if p.is_file())
+    assert files == sorted(p.relative_to(SURVEYS) for p in SURVEYS.rglob('*') if p.is_file())   # gaia_bulk/, ogle_flat/ too
+    for name in files:
         assert filecmp.cmp(out / name, SURVEYS / name, shallow=False), f"{name} differs from make_fixtures_surveys.py's output"
         assert (SURVEYS / name).stat().st_size < 100_000
     return table
@@ -127,3 +132,89 @@ def test_cli_features(name, expected, tmp_path):
     for w in want:
         row = table[(table['id'] == w['id']) & (table['band'] == w['band'])].iloc[0]
         assert abs(1 / row['period'] - 1 / w['period']) <= 1 / (3 * (w['jd_hi'] - w['jd_lo'])) + 1e-9
+
+
+# ---------------------------------------------------------------- Gaia DR3 bulk files (ECSV, one row per source)
+GAIA_BULK = SURVEYS / 'gaia_bulk' / 'EpochPhotometry_000000-003111.csv.gz'
+
+
+def test_gaia_bulk_sources_fail_alone(expected):
+    "A source without BP/RP says so; one with inconsistent BP cells fails that band only; the others are read."
+    full, none, bad = (str(s) for s in (make.GAIA_BULK_FULL, make.GAIA_BULK_NO_COLOUR, make.GAIA_BULK_BAD))
+    assert guess_format(GAIA_BULK) == 'gaia'
+    curves = read_lightcurve(GAIA_BULK, errors='skip')
+    assert curves.keys == [(full, 'BP'), (full, 'G'), (full, 'RP'), (none, 'G'), (bad, 'G'), (bad, 'RP')]
+    n = make.GAIA_BULK_N
+    assert [len(curves[full, b]) for b in ('G', 'BP', 'RP')] == [n - len(make.GAIA_BULK_G_REJECTED), n - len(make.GAIA_BULK_BP_REJECTED), n]
+    assert curves.meta.loc[(full, 'G'), 'variability_rejected'] == len(make.GAIA_BULK_G_REJECTED)
+    assert curves[full, 'G'].mag.max() < 16.0 + 0.25 * 1.3 + 1e-3                 # the rejected (+1 mag) transits are gone
+    reasons = sorted(r.split(': ', 1)[1] for r in curves.skipped.values())
+    assert reasons == sorted([f'source {bad} band BP: a flag array has 21 values, expected 0',
+                              f'source {none} band BP: no BP data', f'source {none} band RP: no RP data'])
+    with pytest.raises(Exception, match=f'source {none} band BP: no BP data'):
+        read_lightcurve(GAIA_BULK)
+
+
+@pytest.mark.parametrize('spelling', [('true', 'false'), ('""True""', '""False""'), ('True', 'False'), ('TRUE', 'false'), ('1', '0')],
+                         ids=['json', 'quoted', 'python', 'upper', 'digits'])
+def test_gaia_bulk_flag_spellings(spelling, expected, tmp_path):
+    "Flag arrays spelled as quoted strings, Python bools, upper case or 1/0 read as the JSON true/false of ESA's files."
+    full = str(make.GAIA_BULK_FULL)
+    lines = [l for l in gzip.decompress(GAIA_BULK.read_bytes()).decode().splitlines()
+             if not l.startswith(('375316653866487564,' + str(make.GAIA_BULK_NO_COLOUR), '375316653866487564,' + str(make.GAIA_BULK_BAD)))]
+    text = '\n'.join(lines) + '\n'                                          # the full source alone
+    (tmp_path / 'json').mkdir(); (tmp_path / 'json' / GAIA_BULK.name).write_bytes(gzip.compress(text.encode()))
+    f = tmp_path / GAIA_BULK.name; f.write_bytes(gzip.compress(text.replace('true', spelling[0]).replace('false', spelling[1]).encode()))
+    got, want = read_lightcurve(f), read_lightcurve(tmp_path / 'json' / GAIA_BULK.name)
+    assert got.keys == [(full, 'BP'), (full, 'G'), (full, 'RP')]
+    assert [len(lc) for lc in got] == [make.GAIA_BULK_N - 2, make.GAIA_BULK_N - 4, make.GAIA_BULK_N]
+    pd.testing.assert_frame_equal(got.data, want.data)
+
+
+def test_gaia_bulk_astropy_arrays_read_alike(expected):
+    "The same table as astropy gives it (masked bool and float arrays, masked missing cells) reads like the text."
+    from astropy.table import Table
+    from vartransfer.io.core import _table_frame
+    from vartransfer.io.ztf import read_gaia_epoch
+    df = _table_frame(Table.read(gzip.decompress(GAIA_BULK.read_bytes()).decode(), format='ascii.ecsv'))
+    with pytest.warns(UserWarning, match='skipped 3 light curve'): got = read_gaia_epoch(df, errors='skip')
+    pd.testing.assert_frame_equal(got.data, read_lightcurve(GAIA_BULK, errors='skip').data)
+
+
+def test_gaia_bulk_cli_keeps_the_good_sources(expected, tmp_path):
+    out = tmp_path / 'out.csv'
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err): code = main(['features', str(GAIA_BULK.parent), '-o', str(out), '-q'])
+    assert code == 0, err.getvalue()[-2000:]
+    table = pd.read_csv(out, dtype={'id': str})
+    ok = table[table['error'].isna()] if 'error' in table else table
+    assert len(ok) == 6 and len(table) - len(ok) == 3
+    assert 'no BP data' in err.getvalue() and 'valid point' not in err.getvalue()
+
+
+# ---------------------------------------------------------------- OGLE star files copied flat, the band in the name
+@pytest.mark.parametrize('sep', ['_', '.', '-'])
+def test_ogle_flat_band_from_name(sep, expected, tmp_path):
+    star = make.OGLE_FLAT_STAR
+    for band in make.OGLE_FLAT_N:
+        shutil.copy(SURVEYS / 'ogle_flat' / f'{star}_{band}.dat', tmp_path / f'{star}{sep}{band}.dat')
+    for band, n in make.OGLE_FLAT_N.items():
+        f = tmp_path / f'{star}{sep}{band}.dat'
+        assert guess_format(f) == 'ogle'
+        lc = read_lightcurve(f)[0]
+        assert (lc.id, lc.band, len(lc), lc.survey) == (star, band, n, 'OGLE')
+    out = tmp_path / 'out.csv'
+    assert main(['features', str(tmp_path), '-o', str(out), '-q']) == 0
+    table = pd.read_csv(out, dtype={'id': str})
+    assert sorted(zip(table['id'], table['band'])) == [(star, 'I'), (star, 'V')]
+
+
+def test_ogle_folder_layout_still_gives_the_band(expected, tmp_path):
+    star = make.OGLE_FLAT_STAR
+    for band in make.OGLE_FLAT_N:
+        (tmp_path / 'phot' / band).mkdir(parents=True)
+        shutil.copy(SURVEYS / 'ogle_flat' / f'{star}_{band}.dat', tmp_path / 'phot' / band / f'{star}.dat')
+    out = tmp_path / 'out.csv'
+    assert main(['features', str(tmp_path / 'phot'), '-o', str(out), '-q']) == 0
+    table = pd.read_csv(out, dtype={'id': str})
+    assert sorted(zip(table['id'], table['band'], table['n_points'])) == [(star, 'I', 40), (star, 'V', 12)]

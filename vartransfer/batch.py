@@ -83,16 +83,22 @@ def _unique_labels(sources:list[str], ok=lambda labels: True)->list[str]:
     return [f"{s or 'input'}#{i}" for i, s in enumerate(sources, 1)]
 
 def _unique_ids(flat:pd.DataFrame)->tuple[pd.DataFrame, list[str]]:
-    "Rows (id a column) whose (id, band) repeats across inputs get `id@label` (see above), never an id already there; and a note per repeated id."
+    "Ids made unique per (input, star): when a band of star `i` repeats across inputs, every band of `i` from each of those inputs becomes `id@label` (see above), never an id already there; and a note per renamed id."
     flat = flat.reset_index(drop=True)
+    copy = flat.groupby(['id', 'band', 'source'], sort=False).cumcount()   # the same input twice (copies of an archive): copy 0, 1, ...
+    unit = pd.Series(list(zip(flat['source'], copy)), index=flat.index)
     dup = flat.duplicated(['id', 'band'], keep=False)
-    taken, given, notes = set(flat.loc[~dup, 'id']), {}, []   # given: new id -> the id it renames (the same for each band)
-    for (i, b), g in flat[dup].groupby(['id', 'band'], sort=False):
+    units = {i: list(dict.fromkeys(g)) for i, g in unit[dup].groupby(flat.loc[dup, 'id'], sort=False)}   # id -> its colliding inputs
+    moved = pd.Series([u in units.get(i, ()) for i, u in zip(flat['id'], unit)], index=flat.index, dtype=bool)
+    taken, given, notes = set(flat.loc[~moved, 'id']), {}, []   # given: new id -> the id it renames
+    for i, us in units.items():
         free = lambda labels: all(f"{i}@{l}" not in taken and given.get(f"{i}@{l}", i) == i for l in labels)
-        new = [f"{i}@{label}" for label in _unique_labels(g['source'].tolist(), free)]
-        given.update(dict.fromkeys(new, i))
-        flat.loc[g.index, 'id'] = new
-        notes.append(f"{i}" + (f" ({b})" if b else "") + f" from {len(g)} inputs -> {', '.join(new)}")
+        new = {u: f"{i}@{label}" for u, label in zip(us, _unique_labels([u[0] for u in us], free))}
+        given.update(dict.fromkeys(new.values(), i))
+        rows = flat.index[moved & (flat['id'] == i)]
+        flat.loc[rows, 'id'] = [new[u] for u in unit[rows]]
+        bands = [b for b in dict.fromkeys(flat.loc[dup & (flat['id'].isin(new.values())), 'band']) if b]
+        notes.append(f"{i}" + (f" ({', '.join(bands)})" if bands else "") + f" from {len(us)} inputs -> {', '.join(new.values())}")
     return flat, notes
 
 def _read_parts(path:Path)->pd.DataFrame:

@@ -24,6 +24,39 @@ def _message(e:BaseException, source:str)->str:
     if source and source not in msg: msg = f"{source}: {msg}"
     return f"{type(e).__name__}: {msg}"
 
+# %% ../nbs/03a_inputs.ipynb #9920985b
+_HATS_KEYS = re.compile(r'^\s*(dataproduct_type|obs_collection|hats_[a-z_]+)\s*=', re.M)
+_HATS_PARTITION = re.compile(r'Npix=\d+(\.parquet)?')
+_HATS_NO_ROWS = {'margin': "a HATS margin catalogue (copies of stars near the partition edges, read from the main catalogue)",
+                 'index': "a HATS index catalogue (no light curves)", 'association': "a HATS association catalogue (no light curves)",
+                 'map': "a HATS map catalogue (no light curves)"}
+
+def _hats_kind(folder:Path)->str|None:
+    "The `dataproduct_type` of the HATS catalogue (or 'collection') that `folder` is the root of ('' when its properties do not say, 'partitions' with `Norder=*` folders only); None: no catalogue."
+    for name in ('properties', 'hats.properties', 'collection.properties'):
+        f = folder/name
+        try: text = f.read_text(errors='replace')[:_HEADER_BYTES] if f.is_file() else ''
+        except OSError: text = ''
+        if _HATS_KEYS.search(text):
+            m = re.search(r'^\s*dataproduct_type\s*=\s*(\w+)', text, re.M)
+            return 'collection' if name == 'collection.properties' else (m.group(1).lower() if m else '')
+    partitions = lambda d: d.is_dir() and any(x.is_dir() and re.fullmatch(r'Norder=\d+', x.name) for x in d.iterdir())
+    return 'partitions' if partitions(folder) or partitions(folder/'dataset') else None
+
+def _hats_roots(folders)->dict:
+    "The HATS catalogue roots among `folders` (folder -> kind); a `dataset` folder of partitions inside a catalogue is no root of its own."
+    roots = {d: k for d in folders if (k := _hats_kind(d)) is not None}
+    return {d: k for d, k in roots.items() if k != 'partitions' or not any(r in d.parents for r in roots)}
+
+def _hats_note(f:Path, roots:dict)->str|None:
+    "Why file `f` of a HATS catalogue is not read (metadata, thumbnail, a margin catalogue), given the catalogue `roots` (folder -> kind); None: a partition, or no catalogue's."
+    root = next((r for r in sorted(roots, key=lambda r: -len(r.parts)) if r in f.parents), None)
+    if root is None: return None
+    if roots[root] in _HATS_NO_ROWS: return _HATS_NO_ROWS[roots[root]]
+    rel = f.relative_to(root).parts
+    if any(re.fullmatch(r'Norder=\d+', x) for x in rel) and any(_HATS_PARTITION.fullmatch(x) for x in rel) and f.name.endswith('.parquet'): return None
+    return f"part of the HATS catalogue {root.name} (metadata or thumbnail; only its Npix=*.parquet partitions are read)"
+
 # %% ../nbs/03a_inputs.ipynb #78e50d1c
 COLLECTION_SUFFIXES = ('.tar.gz', '.tgz', '.tar.bz2', '.tbz2', '.tar.xz', '.txz', '.tar', '.zip', '.parquet', '.pq')  # read here and split into light curves
 READER_OPTIONS = ('format', 'time', 'mag', 'err', 'band', 'id', 'sentinel', 'time_format', 'flux')  # passed to `read_lightcurve`
@@ -128,7 +161,7 @@ def _skipped_tasks(skipped:dict, source:str)->list:
     out = []
     for k, why in skipped.items():
         why = str(why)
-        if 'not a light curve' in why: out.append(_Task('ignored', source=f"{source}:{k}" if source else str(k), error=why)); continue
+        if re.search(r'not (a light curve|light curves)', why): out.append(_Task('ignored', source=f"{source}:{k}" if source else str(k), error=why)); continue
         i, b = _skipped_key(k)
         out.append(_Task('failed', source=source, id=i, band=b,
                          error=f"LightCurveError: {why if source in why else f'{source}: {why}'}"))
@@ -151,7 +184,7 @@ def _file_tasks(p:Path, reader:dict, seen:set):
     yield from _skipped_tasks(skipped, str(p))
 
 def _expand(curves, reader:dict, seen:set):
-    "Tasks of any input: LightCurve(s), files, folders (recursive), archives, parquet, or iterables of these."
+    "Tasks of any input: LightCurve(s), files, folders (recursive; of a HATS catalogue its partitions), archives, parquet, or iterables of these."
     if type(curves).__name__ == '_Task':   # (also one made by this notebook's own copy of the class)
         yield _Task(curves.kind, curves.obj, curves.source, curves.id, curves.band, curves.error)
     elif isinstance(curves, LightCurve): yield _Task('curve', curves)
@@ -163,8 +196,10 @@ def _expand(curves, reader:dict, seen:set):
         if not p.is_dir(): yield from _file_tasks(p, reader, seen); return
         files = sorted(f for f in p.rglob('*') if not f.is_dir())
         if not files: yield _Task('ignored', source=str(p), error="a folder without files")
+        roots = _hats_roots([p, *sorted({f.parent for f in files} - {p})])   # HATS catalogues in it
         for f in files:
             why = "a hidden file" if any(part.startswith('.') for part in f.relative_to(p).parts) else _not_a_file(f)
+            why = why or (_hats_note(f, roots) if roots else None)
             if why: yield _Task('ignored', source=str(f), error=why); continue
             yield from _file_tasks(f, reader, seen)
     elif isinstance(curves, Iterable):

@@ -86,7 +86,9 @@ def cmd_predict(args)->int:
     pred = model.predict(load_features(args.inputs, args.jobs, args.limit, None, not args.quiet, args.errors, reader_options(args)))
     write_table(pred, out, args.force)
     counts = pred['class'].value_counts()
-    print(f"predicted {counts.sum()} of {len(pred)} stars with model {args.model} -> {out}: "
+    stars = pred.index.nunique()      # rows are light curves (a star's bands, failed files): say so when they are more than the stars
+    what = f"{len(pred)} stars" if stars == len(pred) else f"{len(pred)} light curves ({stars} stars)"
+    print(f"predicted {counts.sum()} of {what} with model {args.model} -> {out}: "
           + ', '.join(f"{c} {n}" for c, n in counts.items()))
 
 register_command('predict', "classify stars: classes and probabilities", f"""\

@@ -21,7 +21,8 @@ from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _ga
 from .times import _time_meta
 
 # %% ../../nbs/01b_io_photometry.ipynb #240cc20b
-_OGLE_NAME = r'^(OGLE-[A-Z0-9]+-[A-Z0-9]+-\d+\.dat|phot\.dat)(\.gz)?$'   # OCVS star files; EWS event photometry
+_OGLE_NAME = r'^(OGLE-[A-Z0-9]+-[A-Z0-9]+-\d+([_.-][IV])?\.dat|phot\.dat)(\.gz)?$'   # OCVS star files (flat copies: band in the name); EWS event photometry
+_OGLE_BAND_SUFFIX = re.compile(r'^(.+?)[_.-]([IV])$')   # '<star>_I', '<star>.V', '<star>-I': a file stem naming its band (OGLE-I DIA's '<star>_<filter>.dat')
 _NUMBER = r'[-+]?\d+(\.\d*)?([eE][-+]?\d+)?'
 _OGLE_ROW = re.compile(rf'^\s*{_NUMBER}((\s+{_NUMBER}){{2}}|(\s+{_NUMBER}){{4}})\s*$')   # HJD mag err [seeing sky]
 
@@ -40,8 +41,8 @@ def _ogle_band(src)->str:
 
 @register_reader('ogle', extensions=('.dat',), sniff=_ogle_sniff, filenames=_OGLE_NAME)
 def read_ogle(path,                 # OGLE photometry file (path or open file)
-              id:str|None=None,     # star id; default: the file name without extension (EWS `phot.dat`: its folder's)
-              band:str|None=None,   # OGLE band of the file, 'I' or 'V'; default: the folder's (phot/V/), else 'I'
+              id:str|None=None,     # star id; default: the file name without extension and band suffix (EWS `phot.dat`: its folder's)
+              band:str|None=None,   # OGLE band of the file, 'I' or 'V'; default: the name's suffix (`_V.dat`, `.V.dat`, `-V.dat`), else the folder's (phot/V/), else 'I'
               **kwargs,             # passed to `LightCurve`, e.g. min_points
              )->LightCurve:
     "An OGLE-III/IV photometry file (HJD-2450000 or HJD, mag, err; EWS: also seeing, sky) as a `LightCurve`."
@@ -52,9 +53,10 @@ def read_ogle(path,                 # OGLE photometry file (path or open file)
     full = np.nanmedian(a[:, 0]) > 2_000_000
     shift, fmt = (-TIME_OFFSET, 'HJD') if full else (50_000., 'HJD-2450000')
     kwargs.setdefault('sentinel', 99.)
-    star = _file_id(path, id)
+    named = _OGLE_BAND_SUFFIX.match(_file_id(path, None) or '')   # a flat copy: 'OGLE-SMC-RRLYR-0001_V.dat'
+    star = named.group(1) if named and id is None else _file_id(path, id)
     if id is None and star == 'phot' and isinstance(path, (str, Path)) and Path(path).parent.name: star = Path(path).parent.name
-    return LightCurve(a[:, 0] + shift, a[:, 1], a[:, 2], id=star, band=band or _ogle_band(path), survey='OGLE',
+    return LightCurve(a[:, 0] + shift, a[:, 1], a[:, 2], id=star, band=band or (named.group(2) if named else _ogle_band(path)), survey='OGLE',
                       meta=_time_meta('HJD', shift, fmt), source=source, **kwargs)
 
 # %% ../../nbs/01b_io_photometry.ipynb #33a1e138

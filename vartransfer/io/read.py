@@ -29,6 +29,55 @@ from .difference import _antares_sniff, _ztf_alerts_sniff
 from .tables import SeveralStars
 from .ztf import _alerce_sniff, _rubin_sniff, _ztf_dr_sniff
 
+# %% ../../nbs/01f_io_read.ipynb #fe1d9cd6
+_TPF = re.compile(r"EXTNAME\s*=\s*'(PIXELS|TARGETTABLES)\s*'")
+_DVT = re.compile(r"EXTNAME\s*=\s*'TCE_\d+\s*'")
+_NOT_LC_FITS = {'tpf': "a target pixel file (pixel images per cadence; make a light curve first, e.g. lightkurve's to_lightcurve())",
+                'dvt': "a data-validation file (transit-search products; the light curve is in the *_lc.fits file)"}
+_GAIA_VARI = "a Gaia vari_* table (summary values), not light curves"
+
+def _fits_not_lc(name:str, head:bytes)->str|None:
+    "Why a FITS file (lower-case name, first bytes) holds no light curve: a target pixel or data-validation file; else None."
+    text = head.decode('latin-1')
+    if re.search(r'(_tp|[-_]targ|_astrocut)\.fits?$', name) or _TPF.search(text): return _NOT_LC_FITS['tpf']
+    if re.search(r'_dvt\.fits?$', name) or _DVT.search(text): return _NOT_LC_FITS['dvt']
+    return None
+
+_NUMBER = re.compile(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?')
+
+def _timelike(name:str)->bool:
+    "Whether a column name could be a time."
+    n = name.strip().lower()
+    return n in _TIME_NAMES[:-1] or bool(_TIME_NAMES[-1].search(n)) or bool(re.search(r'time|jd|date|epoch|mjd', n))
+
+def _no_epochs(path:Path)->str|None:
+    "Why a table file the generic readers failed on is clearly no light curve (a Gaia vari_* table, no time-like column, one row per star); else None."
+    try: head = _head(path)
+    except (OSError, LightCurveError): return None
+    kind = _container(head)
+    text = head.decode('utf-8', errors='replace').lstrip('\ufeff')
+    lines = [l for l in text.splitlines()[:200] if l.strip() and not l.lstrip().startswith(('#', '\\', '|'))]
+    if len(head) == _HEAD and lines: lines = lines[:-1]       # the last line may be cut
+    if kind in ('ecsv', 'ipac', 'votable'): names = _container_columns(head, kind)
+    elif kind or not lines: return None
+    else:
+        sep = max((',', ';', '\t'), key=lines[0].count)
+        split = lambda l: [t.strip() for t in (l.split(sep) if sep in l else l.split())]
+        first = split(lines[0])
+        if sum(bool(_NUMBER.fullmatch(t)) for t in first) >= len(first) / 2:   # no header: rows of values
+            rows = [split(l) for l in lines]
+            keys = [r[0] for r in rows]
+            if all(not _NUMBER.fullmatch(k) for k in keys) and len(set(keys)) == len(keys) and all(len(r) > 2 for r in rows):
+                return "one row per star (a parameter table, e.g. periods and amplitudes), not light curves"
+            return None
+        names = first
+    low = [n.strip().lower() for n in names]
+    if not low: return None
+    if {'solution_id', 'source_id'} <= set(low) and not any('transit' in n or n.endswith('obs_time') or n == 'time' for n in low): return _GAIA_VARI
+    if any(_timelike(n) for n in low): return None
+    what = "a labels table" if set(low) & {'class', 'label', 'labels', 'type', 'classification'} else "a table without a time column"
+    return f"{what} (columns {names[:8]}), not light curves"
+
 # %% ../../nbs/01f_io_read.ipynb #34d1e414
 _NOT_LC_SUFFIXES = {'.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.html', '.htm', '.yaml', '.yml',
                     '.py', '.ipynb', '.log', '.sh', '.doc', '.docx', '.ps', '.eps', '.tif', '.tiff', '.bmp', '.toml', '.ini',
@@ -125,6 +174,7 @@ def guess_format(path)->str:
     if _NOT_LC_NAMES.match(name) or PurePosixPath(low).suffix in _NOT_LC_SUFFIXES:
         raise NotALightCurve(f"{path}: {PurePosixPath(low).suffix or name} file (documentation or other data), not a light curve")
     if not p.exists(): raise FileNotFoundError(f"{path}: no such file")
+    if re.fullmatch(r'vari[a-z]*_\d+-\d+\.(csv|ecsv)', low): raise NotALightCurve(f"{path}: {_GAIA_VARI}")   # the Gaia archive's bulk names
     if p.is_dir(): raise IsADirectoryError(f"{path}: is a directory, not a light-curve file")
     if p.stat().st_size == 0: raise NotALightCurve(f"{path}: empty file, not a light curve")
     head = _head(p)
@@ -133,6 +183,7 @@ def guess_format(path)->str:
     if head[:4] in (b'PK\x03\x04', b'PK\x05\x06'): return 'archive'    # a zip (PK 05 06: one without members)
     if len(head) >= 1024 and not head.strip(b'\x00') and low.endswith(('.tar', '.tgz', '.tbz2', '.txz')): return 'archive'   # an empty tar
     if head[:4] == b'PAR1': return _parquet_format(p)
+    if head[:6] == b'SIMPLE' and (why := _fits_not_lc(low, head)): raise NotALightCurve(f"{path}: {why}, not a light curve")
     if head[:6] == b'SIMPLE': return 'tess_kepler' if _FORMATS['tess_kepler']['sniff'](head.decode('latin-1')) else _fits_format(_container_columns(head, 'fits'))
     if len(head) > 262 and head[257:262] == b'ustar': return _tar_format(p, head)
     if b'\x00' in head:
@@ -198,6 +249,11 @@ def read_lightcurve(path,                        # light-curve file (any registe
         if format is not None or id is not None: raise
         return read_lightcurve(path, 'table', **options, **({'id': e.column} if e.column else {}),
                                **({} if sentinel is None else dict(sentinel=sentinel)), errors=errors)
+    except NotALightCurve: raise
+    except LightCurveError:                           # the generic readers failed: a table that clearly holds no light curve?
+        why = None if frame or format is not None or fmt not in _GENERIC or options else _no_epochs(Path(path))
+        if why: raise NotALightCurve(f"{source}: {why}") from None
+        raise
     finally: _QUIET.reset(token)
     if isinstance(out, LightCurve):
         if out.id is None: out.id = 'star'

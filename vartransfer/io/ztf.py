@@ -17,8 +17,8 @@ from astropy.io import fits
 from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _bools, _columns, _detections_frame, _file_id, _floats, _frame, _gather, _listed, _name, _table_frame,
-                                 _read_bytes, register_reader)
+from .core import (_attempt, _bools, _columns, _container, _decode, _detections_frame, _file_id, _floats, _frame, _gather, _listed, _name, _table_frame,
+                                 _MISSING, _read_bytes, _read_csv, register_reader)
 from .times import _time_meta
 
 # %% ../../nbs/01d_io_ztf.ipynb #e50bf00b
@@ -231,6 +231,44 @@ def read_alerce(path,                       # ALeRCE detections or forced photom
     _warn_difference(source, difference)
     return _gather(curves, source, skipped)
 
+# %% ../../nbs/01d_io_ztf.ipynb #5d0e8d26
+_FLAG_TRUE = frozenset({'true', 't', '1', '1.0', 'yes', 'y'})
+_FLAG_FALSE = frozenset({'false', 'f', '0', '0.0', 'no', 'n'}) | _MISSING   # a missing flag ('null', '') rejects nothing
+
+def _is_null(v)->bool:
+    "A missing cell: None, NaN, a masked value, or empty / 'null' / 'nan' / '--' text."
+    if v is None or v is np.ma.masked: return True
+    if isinstance(v, (str, bytes)): return (v.decode(errors='replace') if isinstance(v, bytes) else v).strip().lower() in _MISSING
+    return isinstance(v, (float, np.floating)) and bool(np.isnan(v))
+
+def _flag(x, source:str, column:str)->bool:
+    "One flag of an array cell: true/false in any case, quoted or not, 1/0 or a bool; missing (null, masked) is false."
+    if _is_null(x): return False
+    if isinstance(x, (bool, np.bool_, int, float, np.integer, np.floating)): return bool(x)
+    s = (x.decode(errors='replace') if isinstance(x, bytes) else str(x)).strip().strip('"\'').strip().lower()
+    if s in _FLAG_TRUE or s in _FLAG_FALSE: return s in _FLAG_TRUE
+    raise LightCurveError(f"{source}: column {column!r}: {str(x)[:30]!r} is not a flag (true/false)")
+
+def _cell(v, source:str, column:str, kind:str='f')->np.ndarray|None:
+    "One array cell as floats (`kind` 'f') or flags ('b'): '[1, 2]' / '(1, 2)' text (items may be quoted), a list or an array, masked items missing; None for a missing cell."
+    if _is_null(v) or (isinstance(v, np.ndarray) and v.ndim == 0): return None   # astropy's null cell: a 0-d array
+    if isinstance(v, bytes): v = v.decode(errors='replace')
+    if isinstance(v, str):
+        s = v.strip()
+        if not (s[:1] in '[(' and s[-1:] in '])'): raise LightCurveError(f"{source}: column {column!r}: {s[:30]!r} is not an array '[v1, ...]'")
+        v = [x.strip().strip('"\'') for x in s[1:-1].split(',')] if s[1:-1].strip() else []
+    elif isinstance(v, np.ma.MaskedArray): v = [None if m else x for x, m in zip(v.data.tolist(), np.ma.getmaskarray(v).tolist())]
+    elif np.ndim(v) == 0: v = [v]
+    if kind == 'b': return np.array([_flag(x, source, column) for x in v], bool)
+    return _floats(pd.Series([None if _is_null(x) else x for x in v], dtype=object), source, column)
+
+def _ecsv_strings(raw:bytes, source:str)->pd.DataFrame:
+    "An ECSV file's rows as strings (array cells as their '[...]' text, whatever their items' spelling); its header's delimiter, else a space."
+    text = _decode(raw, source)
+    sep = re.search(r"^#\s*delimiter:\s*'(.)'", text, re.M)
+    return _read_csv(text, source, sep=sep.group(1) if sep else ' ', comment='#')
+
+
 # %% ../../nbs/01d_io_ztf.ipynb #dfa450d1
 GAIA_TIME_ZERO = 2_455_197.5   # Gaia epoch-photometry times are BJD(TCB) - 2455197.5
 _GAIA_WIDE = {'G': ('g_transit_time', 'g_transit_mag', 'g_transit_flux_over_error',
@@ -251,26 +289,33 @@ def _gaia_release(source:str, df:pd.DataFrame, low:dict)->str:
     return 'Gaia DR3'
 
 def _gaia_frame(path, source:str)->pd.DataFrame:
-    "The file as a DataFrame: CSV as strings; VOTable, ECSV, IPAC and FITS via astropy (array cells kept as arrays); or given."
+    "The file as a DataFrame: CSV and ECSV as strings (array cells parsed by `_cell`); VOTable, IPAC and FITS via astropy (array cells kept as arrays); or given."
     if isinstance(path, pd.DataFrame): return path.rename(columns=lambda c: str(c).strip())
     raw = _read_bytes(path, source)
+    if _container(raw) == 'ecsv': return _ecsv_strings(raw, source)   # astropy would parse array cells as JSON: bulk files' flags need not be
     if raw[:6] != b'SIMPLE': return _frame(io.BytesIO(raw), source, comment='#')
     try: table = Table.read(io.BytesIO(raw), format='fits')
     except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError, AssertionError, fits.VerifyError) as e: raise LightCurveError(f"{source}: cannot read table ({e})") from None
     return _table_frame(table)
 
-def _cells(values, source:str, column:str, kind:str='f')->list[np.ndarray]:
-    "Each cell of an array column as an array: '[1, 2]' / '(1, 2)' strings, or arrays already."
-    out = []
-    for i, v in enumerate(values):
-        if isinstance(v, str):
-            s = v.strip()
-            if not (s[:1] in '[(' and s[-1:] in '])'):
-                raise LightCurveError(f"{source}: column {column!r}, data row {i + 1}: {s[:30]!r} is not an array '[v1, ...]'")
-            items = [x for x in s[1:-1].split(',')] if s[1:-1].strip() else []
-            v = items
-        out.append(_bools(v, source, column) if kind == 'b' else _floats(v, source, column))
-    return out
+def _gaia_row(df:pd.DataFrame, low:dict, r:int, sid, band:str, source:str)->tuple:
+    "Row `r`'s arrays of `band` (time, mag, flux_over_error, variability and photometry rejections); an error for this source and band only when they disagree or are missing."
+    tc, mc, fc, vflags, pflags = _GAIA_WIDE[band]
+    t, mag, foe = (_cell(df[low[c]].iloc[r], source, c) if c in low else None for c in (tc, mc, fc))
+    n = 0 if t is None else len(t)
+    if (0 if mag is None else len(mag)) != n or (0 if foe is None else len(foe)) != n:
+        raise LightCurveError(f"{source}: source {sid} band {band}: array lengths differ: time {n}, mag {0 if mag is None else len(mag)}, "
+                              f"flux_over_error {0 if foe is None else len(foe)}")
+    rej = []
+    for group in (vflags, pflags):
+        acc = np.zeros(n, bool)
+        for f in (_cell(df[low[c]].iloc[r], source, c, 'b') for c in group if c in low):
+            if f is None: continue                                           # a missing flag array rejects nothing
+            if len(f) != n: raise LightCurveError(f"{source}: source {sid} band {band}: a flag array has {len(f)} values, expected {n}")
+            acc |= f
+        rej.append(acc)
+    if n == 0: raise LightCurveError(f"{source}: source {sid} band {band}: no {band} data")
+    return t, mag, foe, rej[0], rej[1]
 
 def _gaia_sources(sids:np.ndarray)->tuple[list, list[np.ndarray]]:
     "The distinct source ids in order of appearance and the row indices of each (a COMBINED file of many sources)."
@@ -321,33 +366,27 @@ def read_gaia_epoch(path,               # Gaia DR3 (or DR2) epoch photometry: CS
     if not present:
         raise LightCurveError(f"{source}: missing column(s): neither a long layout (band, time, mag, flux_over_error) "
                               f"nor a wide one (g_transit_time, ...); have {_listed(df.columns)}")
+    sids = df[cols['source_id']].astype(str).str.strip().to_numpy()
+    first = next((v for spec in present.values() for v in df[low[spec[0]]] if not _is_null(v)), None)
+    if isinstance(first, (list, tuple, np.ndarray)) or (isinstance(first, (str, bytes)) and str(first).strip()[:1] in '[('):   # one row per source (RAW, bulk files)
+        for b, spec in present.items(): _columns(df, source, spec[:3])
+        for r, s in enumerate(sids):
+            for b in present:
+                lc = _attempt(lambda: _gaia_curve(s, b, *_gaia_row(df, low, r, s, b, source), source, kwargs, release), f"{s} ({b})", errors, skipped)
+                if lc is not None: curves.append(lc)
+        return _gather(curves, source, skipped)
+    owners, parts = _gaia_sources(sids)                                      # one row per transit (COMBINED): each source's rows
     for b, (tc, mc, fc, vflags, pflags) in present.items():
         _columns(df, source, [tc, mc, fc])
-        first = df[low[tc]].iloc[0]
-        arrays = isinstance(first, (list, np.ndarray)) or (isinstance(first, str) and first.strip()[:1] in '[(')
-        sids = df[cols['source_id']].astype(str).str.strip().to_numpy()
-        if arrays: owners, cells = sids, lambda c, kind='f': _cells(df[low[c]], source, c, kind)
-        else:                                                                 # one row per transit (COMBINED): each source's rows
-            owners, parts = _gaia_sources(sids)
-            cells = lambda c, kind='f': [v[p] for v in [(_bools if kind == 'b' else _floats)(df[low[c]], source, c)] for p in parts]
+        cells = lambda c, kind='f': [v[p] for v in [(_bools if kind == 'b' else _floats)(df[low[c]], source, c)] for p in parts]
         t, mag, foe = (cells(c) for c in (tc, mc, fc))
-        flags = [[cells(c, 'b') if c in low else None for c in group] for group in (vflags, pflags)]
+        flags = [[cells(c, 'b') for c in group if c in low] for group in (vflags, pflags)]
         for r, s in enumerate(owners):
-            n = len(t[r])
-            if not (len(mag[r]) == len(foe[r]) == n):
-                raise LightCurveError(f"{source}: source {s} band {b}: array lengths differ: time {n}, mag {len(mag[r])}, "
-                                      f"flux_over_error {len(foe[r])}")
-            rej = []
-            for group in flags:
-                acc = np.zeros(n, bool)
-                for f in group:
-                    if f is None: continue
-                    if len(f[r]) != n: raise LightCurveError(f"{source}: source {s} band {b}: a flag array has {len(f[r])} values, expected {n}")
-                    acc |= f[r]
-                rej.append(acc)
+            rej = [np.any([f[r] for f in group] + [np.zeros(len(t[r]), bool)], axis=0) for group in flags]
             lc = _attempt(lambda: _gaia_curve(s, b, t[r], mag[r], foe[r], rej[0], rej[1], source, kwargs, release), f"{s} ({b})", errors, skipped)
             if lc is not None: curves.append(lc)
     return _gather(curves, source, skipped)
+
 
 # %% ../../nbs/01d_io_ztf.ipynb #f924964c
 RUBIN_AB_ZERO = 31.4   # AB magnitude of a flux of 1 nJy: -2.5 log10(1e-9 Jy / 3631 Jy)
