@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vartransfer.batch import DROP_NAMES, OUTPUT_COLUMNS, extract_features_batch, read_features
+from vartransfer.batch import OUTPUT_COLUMNS, extract_features_batch, read_features
 from vartransfer.cli.core import read_table
 from vartransfer.cli.main import main
 from vartransfer.features import FEATURE_NAMES
@@ -66,7 +66,8 @@ def test_acceptance_folder(tmp_path):
     ok, bad = f[f["error"].isna()], f[f["error"].notna()]
     assert sorted(zip(ok.index, ok["band"].fillna(""))) == sorted(GOOD)
     assert ok[FEATURE_NAMES].notna().all().all()
-    assert sorted(zip(bad.index, bad["band"].fillna(""))) == [(str(folder / "cut.csv.gz"), ""), ("ztf", "zr")]
+    assert sorted(zip(bad.index, bad["band"].fillna(""))) == [("cut", ""), ("ztf", "zr")]
+    assert bad.loc["cut", "source"] == str(folder / "cut.csv.gz")
     assert "need at least 10" in bad[bad["band"] == "zr"]["error"].iloc[0] and "truncated" in bad["error"].iloc[0]
     assert "2 of 16 light curve(s) failed, by reason" in err and "README.txt: a README" in err
     assert "Traceback" not in err   # OGLE's I/ and V/ folders name the bands: no id collision
@@ -272,6 +273,42 @@ def test_files_next_to_light_curves_are_skipped_not_failed(tmp_path):
                       ("VariSummary_000000-003111.csv.gz", "a Gaia vari_* table (summary values), not light curves"),
                       ("vari_rrlyrae.csv.gz", "a Gaia vari_* table (summary values), not light curves")):
         assert any(f"{name}: {why}" in n for n in notes), (name, notes)
+
+
+def asas_like(path, n=40):
+    "A light curve as ASAS-like `t,mag,err` text: n nights of a 0.7-day sine."
+    t = 2450000.0 + np.arange(n) * 1.13
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(path, np.c_[t, 12 + 0.3 * np.sin(2 * np.pi * t / 0.7), np.full(n, 0.02)], fmt="%.5f", delimiter=",")
+    return path
+
+
+def test_failed_file_keeps_its_star_id(tmp_path):
+    "A file that fails to read or validate is a row under its star's id (the stem), its path in `source`: labels find it."
+    d = tmp_path / "small"
+    for star in ("216354", "217550", "217586"): asas_like(d / f"{star}.dat")
+    asas_like(d / "231266.dat", n=3)                                            # too few points
+    (d / "231270.dat").write_text("".join(f"{i},{'1e30,-5,7' if i % 2 else '3'}\n" for i in range(30)))   # garbage rows
+    asas_like(d / "216354.txt", n=3)                                            # a broken copy of a good star
+    code, out, err = run("features", d, "-o", tmp_path / "f.csv", "-q", "--keep-work")
+    assert code == 0, err
+    f = read_table(tmp_path / "f.csv")
+    ok, bad = f[f["error"].isna()], f[f["error"].notna()]
+    assert sorted(ok.index) == ["216354", "217550", "217586"]                   # the good star keeps its id beside its broken copy
+    assert sorted(bad.index) == ["216354@216354.txt", "231266", "231270"]
+    assert dict(zip(bad.index, bad["source"])) == {"216354@216354.txt": str(d / "216354.txt"), "231266": str(d / "231266.dat"),
+                                                   "231270": str(d / "231270.dat")}
+    assert "need at least 10" in bad.loc["231266", "error"] and "231266.dat" in bad.loc["231266", "error"]
+    # resumed from the parts: nothing computed again, the same rows and ids
+    code, out, err = run("features", d, "-o", tmp_path / "g.csv", "-q", "--work", tmp_path / "f.csv.parts", "--keep-work")
+    assert code == 0 and "0 computed now, 6 resumed, 3 failed" in out, (out, err)
+    assert read_table(tmp_path / "g.csv").equals(f)
+    df = extract_features_batch(d, output=tmp_path / "f.csv.parts", progress=False)   # the library the same way
+    assert df.attrs["summary"]["computed"] == 0 and sorted(df.index) == sorted(f.index)
+    # an archive that fails as a whole (several stars, ids unknown) keeps its path as id, and in `source`
+    (tmp_path / "stars.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    df = extract_features_batch([tmp_path / "stars.zip"], progress=False, report=False)
+    assert df.index.tolist() == [str(tmp_path / "stars.zip")] and df["source"].tolist() == [str(tmp_path / "stars.zip")]
 
 
 def test_predict_counts_light_curves_and_stars(tmp_path):

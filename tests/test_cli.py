@@ -233,3 +233,60 @@ def test_fetch_mirror(mirror, tmp_path, monkeypatch):
         copy = Path(line)
         assert copy.parent == tmp_path / "m" / "upsilont_genesis"
         assert copy.read_bytes() == (mirror / "upsilont_genesis" / copy.name).read_bytes()
+
+
+VSX_SPELLINGS = {"LPV": ["M", "M:", "m", "SR"], "RRL": ["RRAB", "RRAB:", "rrab", "RRAB/BL"], "EB": ["EW", "EW:", "EW/DW", "EA/SD"],
+                 "CEPH": ["DCEP", "DCEP-FU", "DCEP:"], "T2CEPH": ["CWA", "CW-FU"], "DSCT": ["DSCT", "DSCT|GDOR", "HADS"]}
+
+
+def catalogue_labels(sup, ids, extra=()):
+    "Labels as VSX/GCVS write them: uncertain ':' types, case variants, compound types (the star's superclass, cycling spellings)."
+    labels = [VSX_SPELLINGS[s][k % len(VSX_SPELLINGS[s])] for k, s in enumerate(sup[ids])]
+    return pd.DataFrame({"Name": list(ids) + [i for i, _ in extra], "type": labels + [l for _, l in extra]})
+
+
+def test_catalogue_labels_transfer_and_evaluate(asas, features, tmp_path):
+    "Labels from real catalogues: one class per spelling, compound and outside types, other catalogues' names, padded ids, repeated rows."
+    f, sup = features["path"], asas["sup"]
+    catalogue_labels(sup, asas["train"]).to_csv(tmp_path / "vsx_train.csv", index=False)
+    code, out, err = run("transfer", f, "--labels", tmp_path / "vsx_train.csv", "--id-column", "Name", "--label-column", "type",
+                         "-o", tmp_path / "vsx", "--single", "--head-epochs", 1, "--epochs", 1, "-q", "--seed", 0)
+    assert code == 0, err
+    classes = json.loads((tmp_path / "vsx.json").read_text())["classes"]
+    assert not {"M:", "m", "RRAB:", "rrab", "EW:", "DCEP:"} & set(classes), classes    # one class per catalogue spelling
+    assert err.count("class spellings merged") == 1 and "'RRAB:' -> 'RRAB'" in err and "differ only in case" not in err, err
+
+    # evaluate --superclass: compound types map by their first component; VAR, MISC are left out, not scored as wrong
+    others = [s for s in asas["stars"] if s not in set(asas["train"])]
+    test = catalogue_labels(sup, others[3:], extra=list(zip(others[:3], ["VAR", "VAR", "MISC"])))
+    test.to_csv(tmp_path / "vsx_test.csv", index=False)
+    code, out, err = run("evaluate", "sim", f, "--labels", tmp_path / "vsx_test.csv", "--id-column", "Name", "--label-column", "type",
+                         "--superclass", "-q")
+    assert code == 0, err
+    assert "3 stars with labels outside the taxonomy (VAR 2, MISC 1) left out of the scores" in err, err
+    assert "always wrong" not in err and f"on {len(test) - 3} labelled stars" in out, (out, err)
+
+    # another catalogue's names (the ASAS set's own): the error says which and what to add
+    richards = {"LPV": "Mira", "RRL": "RR_Lyrae_FM", "EB": "Beta_Lyrae", "CEPH": "Classical_Cepheid", "T2CEPH": "PopII_Cepheid",
+                "DSCT": "Delta_Scuti"}
+    pd.DataFrame({"id": asas["stars"], "label": sup[asas["stars"]].map(richards).to_numpy()}).to_csv(tmp_path / "asas.csv", index=False)
+    code, out, err = run("evaluate", tmp_path / "vsx", f, "--labels", tmp_path / "asas.csv")
+    assert_one_line_error(code, err, "evaluate", "labels look like ASAS (Richards et al. 2012) class names: add --superclass")
+
+    # half the ids zero-padded, a '.0' suffix on one: matched with a note; the others named
+    ids = [("0" + i if k % 2 else i) for k, i in enumerate(asas["stars"])]
+    ids[0] += ".0"
+    pd.DataFrame({"id": ids + ["X1", "X2"], "label": list(sup[asas["stars"]].to_numpy()) + ["LPV", "EB"]}).to_csv(tmp_path / "pad.csv", index=False)
+    code, out, err = run("evaluate", "sim", f, "--labels", tmp_path / "pad.csv", "--superclass", "-q")
+    assert code == 0, err
+    assert "31 labelled id(s) match a star only without leading zeros or a '.0' suffix" in err, err
+    assert "2 of 62 labelled ids have no star in the data; ignored, e.g. ['X1', 'X2']" in err and "on 60 labelled stars" in out, err
+
+    # repeated rows (a catalogue join): dropped with a note; the same id with two labels: an error naming it
+    rows = pd.DataFrame({"id": asas["stars"], "label": sup[asas["stars"]].to_numpy()})
+    pd.concat([rows, rows[:4]]).to_csv(tmp_path / "dup.csv", index=False)
+    code, out, err = run("evaluate", "sim", f, "--labels", tmp_path / "dup.csv", "--superclass", "-q")
+    assert code == 0 and "4 repeated row(s) (same id, same label) dropped" in err and "on 60 labelled stars" in out, err
+    pd.concat([rows, rows[:1].assign(label="XX")]).to_csv(tmp_path / "conflict.csv", index=False)
+    code, out, err = run("evaluate", "sim", f, "--labels", tmp_path / "conflict.csv", "--superclass")
+    assert_one_line_error(code, err, "evaluate", f"1 id(s) have different labels on several rows, e.g. {asas['stars'][0]} ({rows['label'][0]}/XX)")

@@ -123,7 +123,8 @@ def test_batch_from_files(mirror, tmp_path):
     df = extract_features_batch(files, output=out, progress=False)
     assert df.attrs['summary'] == dict(total=2, computed=2, skipped=0, failed=1)
     assert df.loc['lm0134l19756', 'period'] == pytest.approx(PUBLISHED['period'], rel=1e-6)
-    assert df.loc[str(files[1]), 'error'].startswith('FileNotFoundError')   # a file that fails: its path is the id
+    assert df.loc['missing', 'error'].startswith('FileNotFoundError')   # a file that fails keeps its star's id (the stem)
+    assert df.loc['missing', 'source'] == str(files[1])                   # and its path as the source
     again = extract_features_batch(files[:1], output=out, progress=False)   # a file is skipped by its content
     assert again.attrs['summary'] == dict(total=1, computed=0, skipped=1, failed=0)
 

@@ -26,7 +26,7 @@ from fastprogress.fastprogress import progress_bar
 
 from .features import ALL_NAMES, extract_features
 from .lightcurve import LightCurve, LightCurveError, LightCurves
-from .inputs import (_Task, _check_reader, _expand, _message, _not_light_curve_error, _note, _read_file, _skipped_tasks,
+from .inputs import (_Task, _check_reader, _expand, _failed_file_id, _message, _not_light_curve_error, _note, _read_file, _skipped_tasks,
                                 batch_inputs)
 
 # %% ../nbs/03b_batch.ipynb #d2fa2af7
@@ -83,18 +83,21 @@ def _unique_labels(sources:list[str], ok=lambda labels: True)->list[str]:
     return [f"{s or 'input'}#{i}" for i, s in enumerate(sources, 1)]
 
 def _unique_ids(flat:pd.DataFrame)->tuple[pd.DataFrame, list[str]]:
-    "Ids made unique per (input, star): when a band of star `i` repeats across inputs, every band of `i` from each of those inputs becomes `id@label` (see above), never an id already there; and a note per renamed id."
+    "Ids made unique per (input, star): when a band of star `i` repeats across inputs, every band of `i` from each of those inputs becomes `id@label` (see above), never an id already there, except the one input with features of `i` when the others only failed; and a note per renamed id."
     flat = flat.reset_index(drop=True)
     copy = flat.groupby(['id', 'band', 'source'], sort=False).cumcount()   # the same input twice (copies of an archive): copy 0, 1, ...
     unit = pd.Series(list(zip(flat['source'], copy)), index=flat.index)
     dup = flat.duplicated(['id', 'band'], keep=False)
     units = {i: list(dict.fromkeys(g)) for i, g in unit[dup].groupby(flat.loc[dup, 'id'], sort=False)}   # id -> its colliding inputs
-    moved = pd.Series([u in units.get(i, ()) for i, u in zip(flat['id'], unit)], index=flat.index, dtype=bool)
+    good = (flat['error'].isna() if 'error' in flat.columns else pd.Series(True, index=flat.index)) & flat['id'].isin(units)
+    with_features = {i: set(g) for i, g in unit[good].groupby(flat.loc[good, 'id'], sort=False)}   # id -> its inputs with features
+    kept = {i: ok[0] for i, us in units.items() if len(ok := [u for u in us if u in with_features.get(i, ())]) == 1}   # keeps the id
+    moved = pd.Series([u in units.get(i, ()) and u != kept.get(i) for i, u in zip(flat['id'], unit)], index=flat.index, dtype=bool)
     taken, given, notes = set(flat.loc[~moved, 'id']), {}, []   # given: new id -> the id it renames
     for i, us in units.items():
-        free = lambda labels: all(f"{i}@{l}" not in taken and given.get(f"{i}@{l}", i) == i for l in labels)
-        new = {u: f"{i}@{label}" for u, label in zip(us, _unique_labels([u[0] for u in us], free))}
-        given.update(dict.fromkeys(new.values(), i))
+        free = lambda labels: all(f"{i}@{l}" not in taken and given.get(f"{i}@{l}", i) == i for l, u in zip(labels, us) if u != kept.get(i))
+        new = {u: i if u == kept.get(i) else f"{i}@{label}" for u, label in zip(us, _unique_labels([u[0] for u in us], free))}
+        given.update({v: i for v in new.values() if v != i})
         rows = flat.index[moved & (flat['id'] == i)]
         flat.loc[rows, 'id'] = [new[u] for u in unit[rows]]
         bands = [b for b in dict.fromkeys(flat.loc[dup & (flat['id'].isin(new.values())), 'band']) if b]
@@ -177,7 +180,7 @@ def _task_rows(t:_Task, ctx:dict)->tuple[list, str|None]:
     if t.kind == 'curve': return [_curve_row(t.obj, t.source, ctx['features'])], None
     try: curves, skipped = _read_file(Path(t.obj), ctx['reader'])
     except _not_light_curve_error() as e: return [], _note(t.source, str(e))
-    except Exception as e: return [_row((t.source, ''), None, _message(e, t.source), t.source)], None
+    except Exception as e: return [_row((_failed_file_id(t.source, ctx['reader'], str(e)), ''), None, _message(e, t.source), t.source)], None
     skips = _skipped_tasks(skipped, t.source)
     notes = '; '.join(_note(s.source, s.error) for s in skips if s.kind == 'ignored') or None
     return ([_curve_row(lc, t.source, ctx['features']) for lc in curves]
@@ -202,14 +205,15 @@ def _stop(pool:ProcessPoolExecutor):
         if p.is_alive(): p.kill()
     for p in procs: p.join(5)
 
-def _died(t:_Task)->tuple:
-    "The result of a task whose worker process died twice."
-    ident = (str(t.obj.id), t.obj.band or '') if t.kind == 'curve' else (t.id or t.source, t.band)
+def _died(t:_Task, reader:dict)->tuple:
+    "The result of a task whose worker process died twice (`reader`: the batch's reader options)."
+    ident = ((str(t.obj.id), t.obj.band or '') if t.kind == 'curve' else (_failed_file_id(t.source, reader), '') if t.kind == 'file'
+             else (t.id or t.source, t.band))
     where = f"{t.source}: " if t.source and t.source != ident[0] else ""
     return ([_row(ident, None, f"BrokenProcessPool: {where}{ident[0]}" + (f" ({ident[1]})" if ident[1] else "")
                   + ": the worker process died (killed, out of memory?)", t.source)], None, [])
 
-def _results(pools:list, make_pool, work, todo:list):
+def _results(pools:list, make_pool, work, todo:list, reader:dict):
     "(position, result) of each task, in completion order (`pools` empty: in this process). When a worker dies, the unfinished tasks run again one at a time in a new pool: only one that kills its worker again fails."
     if not pools:
         for i, (_, t) in enumerate(todo): yield i, work(t)
@@ -222,7 +226,7 @@ def _results(pools:list, make_pool, work, todo:list):
     for i in sorted(lost):
         if getattr(pools[0], '_broken', False): pools[0].shutdown(wait=False); pools[0] = make_pool()
         try: yield i, pools[0].submit(work, todo[i][1]).result()
-        except BrokenProcessPool: yield i, _died(todo[i][1])
+        except BrokenProcessPool: yield i, _died(todo[i][1], reader)
 
 # %% ../nbs/03b_batch.ipynb #b47c1a02
 def extract_features_batch(curves,                  # LightCurve(s), files, folders, archives, LightCurves parquet, or an iterable of these
@@ -277,7 +281,7 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
             if not pools and n_jobs > 1 and todo: pools.append(make_pool())
             got = {}
             try:
-                for i, (new, note, warned) in _results(pools, make_pool, work, todo):
+                for i, (new, note, warned) in _results(pools, make_pool, work, todo, reader):
                     got[i] = [dict(r, task=todo[i][0]) for r in new]
                     if note: notes.append(note)
                     for w in warned: warnings.warn(w)

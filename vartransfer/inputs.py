@@ -230,3 +230,17 @@ def batch_inputs(curves,                  # as `extract_features_batch` takes th
         out.append(t)
         n += t.kind != 'ignored'
     return out
+
+# %% ../nbs/03a_inputs.ipynb #60d56b77
+def _failed_file_id(source:str,    # the file that failed to read (a light-curve file, not an archive)
+                    reader:dict,   # the batch's reader options
+                    error:str='',  # the failure's message
+                   )->str:         # the id of the file's failed row
+    "The id of a file's failed row: the star id its reader would give (the `id` option, else the file's stem); the path for a file of several stars."
+    from vartransfer.io.core import _file_id
+    if 'no valid light curve' in error: return source    # the reader's message for a file of several curves, none valid
+    star = reader.get('id')
+    if star is not None:
+        head = csv_header(source)
+        if str(star).casefold() in {w.casefold() for f in (head[0] if head else []) for w in f.split()}: return source   # `id` names a column
+    return _file_id(source, star) or source

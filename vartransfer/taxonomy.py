@@ -72,21 +72,31 @@ class LabelMap:
                  normalize:Callable|None=None,          # applied to a label before lookup
                  description:str='',                    # where the labels come from
                  taxonomy:Taxonomy=UPSILONT,            # what targets must belong to
+                 parts:Callable|None=None,              # normalized label -> shorter keys tried in turn when it is unknown
                 ):
-        self.name, self.description, self.normalize, self.taxonomy = name, description, normalize, taxonomy
+        self.name, self.description, self.normalize, self.taxonomy, self.parts = name, description, normalize, taxonomy, parts
         bad = {k: v for k, v in table.items() if v is not None and v not in taxonomy}
         if bad: raise ValueError(f"{name}: target(s) not in {taxonomy.name}: {bad}")
         self.table = dict(table)
         self._wildcards = {k[:-2]: v for k, v in self.table.items() if isinstance(k, str) and k.endswith(' *')}
 
-    def target(self, label)->tuple[str, str|None]:
+    def _lookup(self, key)->tuple[bool, str|None]:
+        "Whether `key` (normalized) is in the table, and its target."
+        if key in self.table: return True, self.table[key]
+        if isinstance(key, str) and (stem := next((w for w in self._wildcards if key == w or key.startswith(w + ' ')), None)) is not None:
+            return True, self._wildcards[stem]
+        return False, None
+
+    def target(self, label,              # one survey label
+               compound:bool=True,       # when the label is unknown, try its `parts` (a compound type's first component)
+              )->tuple[str, str|None]:
         "`(status, target)` of one label; status is 'class', 'superclass', 'dropped', 'unknown' or 'missing'."
         if label is None or (isinstance(label, float) and np.isnan(label)): return 'missing', None
         key = self.normalize(label) if self.normalize else label
-        if key in self.table: tgt = self.table[key]
-        elif isinstance(key, str) and (stem := next((w for w in self._wildcards if key == w or key.startswith(w + ' ')), None)) is not None:
-            tgt = self._wildcards[stem]
-        else: return 'unknown', None
+        found, tgt = self._lookup(key)
+        if not found and compound and self.parts and isinstance(key, str):
+            found, tgt = next((r for k in self.parts(key) if (r := self._lookup(k))[0]), (False, None))
+        if not found: return 'unknown', None
         if tgt is None: return 'dropped', None
         return ('class' if tgt in self.taxonomy.classes else 'superclass'), tgt
 
@@ -193,6 +203,11 @@ def _vsx_label(label):
     "VSX labels: upper case, no spaces, no uncertainty colon."
     return str(label).strip().upper().rstrip(':')
 
+def _vsx_parts(key:str)->list[str]:
+    "A compound VSX/GCVS type's first component ('RRAB/BL', 'DSCT|GDOR', 'EA+BY' -> 'RRAB', 'DSCT', 'EA'), then its part before a '-' ('CW-FU' -> 'CW')."
+    first = re.split(r'[/|+]', key)[0].strip().rstrip(':')
+    return [first, first.split('-')[0]]
+
 VSX_MAP = LabelMap('VSX / ASAS-SN', {
     'DCEP': 'CEPH_F', 'DCEP-FU': 'CEPH_F', 'DCEPS': 'CEPH_1O', 'DCEP-FO': 'CEPH_1O', 'DCEP(B)': 'CEPH_Other',
     'CEP(B)': 'CEPH_Other', 'CEP': 'CEPH', 'ACEP': 'CEPH',
@@ -205,7 +220,7 @@ VSX_MAP = LabelMap('VSX / ASAS-SN', {
     **dict.fromkeys(['ELL', 'ROT', 'BY', 'RS', 'YSO', 'VAR', 'UV', 'GDOR', 'BCEP', 'SPB', 'ACV', 'CV', 'UG', 'NL',
                      'ZZ', 'RCB', 'L', 'LB', 'LC', 'SRC', 'SRD', 'INS', 'IS', 'TTS', 'FUOR', 'EXOR', 'UXOR', 'WR',
                      'SDOR', 'ZAND', 'N', 'NA', 'NB', 'SN', 'MISC', 'ISM', 'PVTEL', 'SXARI', 'LPB', 'BLAP']),
-}, normalize=_vsx_label, description='VSX variability types (ASAS-SN, aavsovsx variability_type)')
+}, normalize=_vsx_label, parts=_vsx_parts, description='VSX variability types (ASAS-SN, aavsovsx variability_type)')
 
 # %% ../nbs/04_taxonomy.ipynb #e9783a2c
 ZTF_CHEN2020_MAP = LabelMap('ZTF periodic variables (Chen et al. 2020)', {
@@ -249,11 +264,16 @@ def resolve_class(name,                       # a target class name, as the surv
     own = {_name_key(c): c for c in (*taxonomy.classes, *taxonomy.superclasses)}
     if key in own: return own[key], f'{taxonomy.name} name ({own[key]})'
     outside = None
-    for m in (ASAS_RICHARDS_MAP, VSX_MAP, GAIA_DR3_MAP, OGLE_MAP, ZTF_CHEN2020_MAP):
-        status, target = m.target(name)
+    maps = (ASAS_RICHARDS_MAP, VSX_MAP, GAIA_DR3_MAP, OGLE_MAP, ZTF_CHEN2020_MAP)
+    for m in maps:
+        status, target = m.target(name, compound=False)
         if status in ('class', 'superclass'): return target, m.name
         if status == 'dropped' and outside is None: outside = m.name
     if key in _COMMON_NAMES: return _COMMON_NAMES[key], 'common name'
+    for m in maps:   # a compound type ('RRAB/BL') by its first component, once no map or common name knows the whole
+        status, target = m.target(name)
+        if status in ('class', 'superclass'): return target, m.name
+        if status == 'dropped' and outside is None: outside = m.name
     if outside: return None, f'outside {taxonomy.name} ({outside})'
     return None, 'unknown name'
 

@@ -242,6 +242,33 @@ def _superclass(name:str)->str:
     target, _ = resolve_class(name)
     return name if target is None else superclass_of(target)
 
+def _label_superclasses(labels:pd.Series)->tuple[pd.Series, str|None, str|None]:
+    "Each label's UPSILoN-T superclass (None: outside the taxonomy or unknown); the label map whose names they look like (None: no map reads any); the map used (None: `resolve_class`)."
+    from vartransfer.taxonomy import LABEL_MAPS, resolve_class, superclass_of
+    names = labels.unique()
+    def through(m, l): return m.target(int(l) if isinstance(l, str) and l.isdigit() else l)[1]   # EROS-1's classes are numbers
+    tables = {m.name: {l: through(m, l) for l in names} for m in dict.fromkeys(LABEL_MAPS.values())}
+    tables[None] = {l: resolve_class(l)[0] for l in names}   # any survey's spelling (first, on a tie, for the scores)
+    counts = labels.value_counts()
+    read = {k: sum(counts[l] for l, t in v.items() if t is not None) for k, v in tables.items()}
+    best = max(read, key=lambda k: (read[k], k is None))
+    like = max((k for k in read if k is not None), key=lambda k: read[k])   # the first map on a tie, in LABEL_MAPS order
+    sup = {l: None if t is None else superclass_of(t) for l, t in tables[best].items()}
+    return labels.map(sup).astype(object), (like if read[like] else None), best
+
+def _outside_left_out(labels:pd.Series, classes:list[str])->pd.Series:
+    "Labels as superclasses; stars whose labels are outside the taxonomy (and not a class of the model) left out, said with counts."
+    sup, _, used = _label_superclasses(labels)
+    if used is not None: warnings.warn(f"labels {sorted(set(labels))[:6]} read as {used} classes")
+    keep = sup.notna().to_numpy() | labels.isin(classes).to_numpy()
+    if not keep.any():
+        raise ValueError(f"no label is in the taxonomy or a class of the model (labels {sorted(set(labels))[:6]}, model {classes[:6]}...)")
+    if not keep.all():
+        out = labels[~keep].value_counts()
+        listed = ', '.join(f"{l} {n}" for l, n in out.head(6).items()) + (', ...' if len(out) > 6 else '')
+        warnings.warn(f"{(~keep).sum()} stars with labels outside the taxonomy ({listed}) left out of the scores")
+    return sup.where(sup.notna(), labels)[keep]
+
 def superclass_predictions(pred:pd.DataFrame,  # from `Classifier.predict`
                            classes:list[str],  # the model's classes (probability columns)
                           )->pd.Series:
@@ -268,16 +295,20 @@ def cmd_evaluate(args)->int:
     if args.confusion: check_figure_format(args.confusion)
     model = load_model(args.model)
     table, labels = _band_and_labels(load_features(args.inputs, args.jobs, None, args.format, not args.quiet), args)
-    if args.superclass: labels = labels.map(_superclass)       # the labels in any survey's spelling, as superclasses too
-    pred = model.predict(table.loc[labels.index])
-    predicted = superclass_predictions(pred, list(model.classes)) if args.superclass else pred['class']
-    classes = sorted({_superclass(c) for c in model.classes}) if args.superclass else list(model.classes)
+    supers = sorted({_superclass(c) for c in model.classes})
+    if args.superclass: labels = _outside_left_out(labels, supers)   # the labels in any survey's spelling, as superclasses too
+    classes = supers if args.superclass else list(model.classes)
     unknown = sorted(set(labels) - set(classes))
-    if unknown and not args.superclass and set(labels) <= {_superclass(c) for c in model.classes}:
+    if unknown and not args.superclass and set(labels) <= set(supers):
         raise ValueError(f"the labels are superclasses ({', '.join(sorted(set(labels)))}), the model's classes are not: "
                          "pass --superclass to score its superclasses")
     if len(unknown) == len(set(labels)):
-        raise ValueError(f"no label is a class of the model (labels {sorted(set(labels))[:6]}, model {classes[:6]}...)")
+        sup, like, _ = (None, None, None) if args.superclass else _label_superclasses(labels)
+        hint = (f": labels look like {like or 'catalogue'} class names: add --superclass to score them as the superclasses they stand for"
+                if sup is not None and set(sup.dropna()) & set(supers) else '')
+        raise ValueError(f"no label is a class of the model (labels {sorted(set(labels))[:6]}, model {classes[:6]}...){hint}")
+    pred = model.predict(table.loc[labels.index])
+    predicted = superclass_predictions(pred, list(model.classes)) if args.superclass else pred['class']
     if unknown: warnings.warn(f"labels {unknown} are not classes of the model: those stars are always wrong")
     ok = predicted.notna().to_numpy()
     if not ok.all(): warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features are not scored")

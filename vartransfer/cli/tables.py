@@ -9,6 +9,7 @@ __all__ = ['TABLE_FORMATS', 'table_format', 'check_output', 'check_output_dir', 
 # %% ../../nbs/20a2_cli_tables.ipynb #e137c6b6
 import csv
 import os
+import re
 from collections import Counter
 import warnings
 import zlib
@@ -205,18 +206,69 @@ def read_labels(path,                # CSV with columns `id_column` and `column`
     if labels.empty: raise ValueError(f"{p}: no labels in column {column!r}")
     if blank.any(): warnings.warn(f"{p}: {blank.sum()} of {len(blank)} labelled rows have a blank {column!r} and are left out, "
                                   f"e.g. ids {list(blank.index[blank][:3])}")
-    dup = labels.index[labels.index.duplicated()]
-    if len(dup): raise ValueError(f"{p}: duplicate ids, e.g. {list(dup[:3])}")
+    labels = _unique_ids(_class_spellings(labels, p), p)
     return labels if ids is None else _labels_among(labels, ids, p)
+
+def _class_spellings(labels:pd.Series, p)->pd.Series:
+    "Labels with a trailing uncertainty ':' removed (VSX, GCVS) and spellings differing only in case or spaces read as the most common one, said once."
+    bare = labels.map(lambda s: s.rstrip(':').strip() or s)
+    spell = lambda s: ' '.join(s.casefold().split())
+    best = {}
+    for s, n in bare.value_counts(sort=False).items():   # the most common spelling; on a tie upper case, then the first in order
+        k = spell(s)
+        if k not in best or (n, s.isupper()) > best[k][1]: best[k] = (s, (n, s.isupper()))
+    merged = bare.map(lambda s: best[spell(s)][0])
+    changed = (merged != labels).groupby([labels.to_numpy(), merged.to_numpy()]).sum().loc[lambda s: s > 0]
+    if len(changed):
+        from vartransfer.io.core import _listed
+        warnings.warn(f"{p}: class spellings merged (a trailing ':' marks an uncertain type in VSX and GCVS; case and spaces ignored): "
+                      + _listed([f"{a!r} -> {b!r} ({n})" for (a, b), n in changed.items()], 8))
+    return merged
+
+def _unique_ids(labels:pd.Series, p)->pd.Series:
+    "One label per id: repeated rows with the same label dropped (said), the same id with different labels an error."
+    if labels.index.is_unique: return labels
+    rows = labels.reset_index()
+    same = rows.duplicated()
+    conflict = rows[~same].loc[lambda r: r['id'].duplicated(keep=False)]
+    if len(conflict):
+        ex = conflict.groupby('id', sort=False)['label'].apply(lambda s: '/'.join(s)).head(3)
+        raise ValueError(f"{p}: {conflict['id'].nunique()} id(s) have different labels on several rows, e.g. "
+                         f"{', '.join(f'{i} ({l})' for i, l in ex.items())}: keep one row per star")
+    warnings.warn(f"{p}: {same.sum()} repeated row(s) (same id, same label) dropped, e.g. ids {list(rows['id'][same].unique()[:3])}")
+    return labels[~same.to_numpy()]
+
+def _id_key(i:str)->str|None:
+    "A numeric id without leading zeros and '.0' suffix ('00215153', '215153.0' -> '215153'); None for other ids."
+    m = re.fullmatch(r'0*(\d+?)(?:\.0+)?', i)
+    return m.group(1) if m else None
+
+def _numeric_matches(unmatched:pd.Index, ids:pd.Index, taken:pd.Index)->dict:
+    "Labelled ids -> the data id they match once leading zeros and a '.0' suffix are ignored, where that is unambiguous."
+    free = ids[~ids.isin(taken)]
+    keys = pd.Series([_id_key(i) for i in free], index=free, dtype=object).dropna()
+    one = keys[~keys.duplicated(keep=False)]
+    by_key = dict(zip(one.to_numpy(), one.index))
+    ours = pd.Series([_id_key(i) for i in unmatched], index=unmatched, dtype=object).dropna()
+    ours = ours[~ours.duplicated(keep=False)]
+    return {i: by_key[k] for i, k in ours.items() if k in by_key}
 
 def _labels_among(labels:pd.Series, ids, p)->pd.Series:
     "The labels of the stars `ids`: an error if none is there, a warning for those that are not."
     ids = pd.Index([str(i) for i in ids])
     known = labels.index.isin(ids)
+    if not known.all():
+        same = _numeric_matches(labels.index[~known], ids, labels.index[known])
+        if same:
+            labels = labels.rename(index=same)
+            known = labels.index.isin(ids)
+            warnings.warn(f"{p}: {len(same)} labelled id(s) match a star only without leading zeros or a '.0' suffix, and are read as "
+                          f"that star, e.g. {', '.join(f'{a} -> {b}' for a, b in list(same.items())[:3])}")
     if not known.any():
         raise ValueError(f"{p}: none of its {len(labels)} labelled ids match the {len(ids)} stars of the data "
                          f"(labels {list(labels.index[:3])}..., data {list(ids[:3])}...)")
-    if not known.all(): warnings.warn(f"{p}: {(~known).sum()} of {len(labels)} labelled ids have no star in the data; ignored")
+    if not known.all(): warnings.warn(f"{p}: {(~known).sum()} of {len(labels)} labelled ids have no star in the data; ignored, "
+                                      f"e.g. {list(labels.index[~known][:3])}")
     return labels[known]
 
 # %% ../../nbs/20a2_cli_tables.ipynb #12bfe71e
