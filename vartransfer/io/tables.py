@@ -202,10 +202,10 @@ def _missing_codes(t:np.ndarray, m:np.ndarray, e:np.ndarray)->dict:
         err = ~time & ~mag & np.isfinite(e) & (np.abs(e) >= 90)
     return {'time(s) <= -90': time, 'magnitude(s) beyond +-90': mag, 'error(s) beyond +-90': err}
 
-def _coded(sel:np.ndarray, codes:dict)->str:
-    "How many of the selected points each missing-value code dropped, for a message ('' if none)."
-    return ', '.join(f"{n} {what}" for what, c in codes.items() if (n := int((sel & c).sum()))) + \
-           (' taken as missing-value codes' if any((sel & c).any() for c in codes.values()) else '')
+def _coded(rows:np.ndarray, codes:dict)->str:
+    "How many of the points at positions `rows` each missing-value code dropped, for a message ('' if none)."
+    counts = [f"{n} {what}" for what, c in codes.items() if (n := int(c[rows].sum()))]
+    return ', '.join(counts) + (' taken as missing-value codes' if counts else '')
 
 def _labels(col:pd.Series, source:str, what:str)->np.ndarray:
     "Ids or bands as strings without surrounding spaces, except values that would then equal another: those kept verbatim, with a warning."
@@ -284,22 +284,24 @@ def read_table(path,                            # text/CSV/parquet file (path or
         label = label if label is not None else (bands_given[0] if bands_given and band_col is None else None)
         groups = bandv if (bandv is not None and label is None) else np.full(len(df), label or '', dtype=object)
         cols = dict(time=names[it], mag=names[im], err=None if ie is None else names[ie])
-        for star in dict.fromkeys(ids[~nameless]):
-            for b in dict.fromkeys(groups[(ids == star) & ~nameless]):
-                sel = (ids == star) & (groups == b) & ~nameless
-                key = f"{star} ({b})" if b else str(star)
-                def make(sel=sel, star=star, b=b, key=key):
-                    keep, why = sel & ~missing, _coded(sel, codes)
-                    if not keep.any(): raise LightCurveError(f"{source}: {key}: no point left of {int(sel.sum())}: {why}")
-                    try: lc = LightCurve(t_red[keep], m[keep], e[keep], id=star, band=b or None, survey=survey, sentinel=sentinel,
-                                         meta=dict(tmeta, layout=layout, columns=cols, **({'id_column': f'{implied} (found: no id column named)'} if implied else {})), source=f"{source}: {key}", **kwargs)
-                    except LightCurveError as ex:
-                        if why: raise LightCurveError(f"{ex}; before that, {why}") from None
-                        raise
-                    lc.report['sentinel_dropped'] += int((sel & missing).sum())
-                    return lc
-                lc = _attempt(make, key, errors, skipped)
-                if lc is not None: curves.append(lc)
+        named = np.flatnonzero(~nameless)                # rows of each (star, band) found in one pass, not one scan per star
+        found = pd.DataFrame({'id': ids[named], 'band': groups[named]}).groupby(['id', 'band'], sort=False).indices
+        first = {s: k for k, s in enumerate(dict.fromkeys(ids[named]))}
+        for star, b in sorted(found, key=lambda sb: first[sb[0]]):   # stars in file order, each star's bands in file order
+            sel = named[found[star, b]]
+            key = f"{star} ({b})" if b else str(star)
+            def make(sel=sel, star=star, b=b, key=key):
+                keep, why = sel[~missing[sel]], _coded(sel, codes)
+                if not len(keep): raise LightCurveError(f"{source}: {key}: no point left of {len(sel)}: {why}")
+                try: lc = LightCurve(t_red[keep], m[keep], e[keep], id=star, band=b or None, survey=survey, sentinel=sentinel,
+                                     meta=dict(tmeta, layout=layout, columns=cols, **({'id_column': f'{implied} (found: no id column named)'} if implied else {})), source=f"{source}: {key}", **kwargs)
+                except LightCurveError as ex:
+                    if why: raise LightCurveError(f"{ex}; before that, {why}") from None
+                    raise
+                lc.report['sentinel_dropped'] += int(missing[sel].sum())
+                return lc
+            lc = _attempt(make, key, errors, skipped)
+            if lc is not None: curves.append(lc)
     return _gather(curves, source, skipped)
 
 def _table_sniff(head:str)->bool:
