@@ -151,12 +151,12 @@ def test_transfer_from_light_curves(asas, monkeypatch):
 
 def test_bad_inputs(asas, features, tmp_path):
     f = features["path"]
-    (tmp_path / "nolabel.csv").write_text("id,class\n215153,LPV\n")
+    (tmp_path / "nolabel.csv").write_text("id,ra,dec\n215153,1.5,2.5\n")
     (tmp_path / "strangers.csv").write_text("id,label\nX1,LPV\nX2,RRL\n")
     (tmp_path / "garbage.parquet").write_bytes(b"\x00not parquet at all")
     (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 4)
     cases = [
-        (["transfer", f, "--labels", tmp_path / "nolabel.csv", "-o", tmp_path / "m"], "needs columns id,label"),
+        (["transfer", f, "--labels", tmp_path / "nolabel.csv", "-o", tmp_path / "m"], "labels need columns id,label"),
         (["transfer", f, "--labels", tmp_path / "strangers.csv", "-o", tmp_path / "m"], "none of its 2 labelled ids match the 60 stars"),
         (["evaluate", "sim", f, "--labels", tmp_path / "binary.csv"], "binary.csv"),
         (["features", tmp_path / "garbage.parquet", "-o", tmp_path / "g.parquet"], "not a readable parquet file"),
@@ -165,7 +165,7 @@ def test_bad_inputs(asas, features, tmp_path):
         (["features", asas["tar"], "-o", f], "exists; pass --force"),
         (["predict", f, "-o", tmp_path / "p.csv", "--model", tmp_path / "nomodel"], "--model is 'sim'"),
         (["evaluate", "sim", f, "--labels", asas["tmp"] / "eval.csv"], "pass --superclass"),
-        (["train", f, "--labels", asas["tmp"] / "superclass.csv", "-o", tmp_path / "m"], "needs columns id,label"),
+        (["train", f, "--labels", asas["tmp"] / "superclass.csv", "--label-column", "type", "-o", tmp_path / "m"], "labels need columns id,type"),
         (["simulate", "Kepler", "-o", tmp_path / "k.parquet"], "unknown survey 'Kepler'"),
         (["fetch", "sim_asas"], "is simulated: no files to fetch"),
     ]
@@ -265,6 +265,13 @@ def test_catalogue_labels_transfer_and_evaluate(asas, features, tmp_path):
     assert code == 0, err
     assert "3 stars with labels outside the taxonomy (VAR 2, MISC 1) left out of the scores" in err, err
     assert "always wrong" not in err and f"on {len(test) - 3} labelled stars" in out, (out, err)
+
+    # the same catalogue as a VOTable, columns not named: found by their catalogue names, and said
+    from astropy.table import Table
+    Table.from_pandas(test).write(tmp_path / "vsx_test.xml", format="votable")
+    code, out2, err = run("evaluate", "sim", f, "--labels", tmp_path / "vsx_test.xml", "--superclass", "-q")
+    assert code == 0 and "ids from column 'Name', classes from column 'type'" in err, err
+    assert out2 == out, (out, out2)
 
     # another catalogue's names (the ASAS set's own): the error says which and what to add
     richards = {"LPV": "Mira", "RRL": "RR_Lyrae_FM", "EB": "Beta_Lyrae", "CEPH": "Classical_Cepheid", "T2CEPH": "PopII_Cepheid",

@@ -393,7 +393,7 @@ def test_uncleaned_long_table_values_are_dropped_and_counted(tmp_path):
 def test_truncated_labels_csv_gz_is_one_line(data, tmp_path):
     (tmp_path / "l.csv.gz").write_bytes(gzip.compress((data["tmp"] / "labels.csv").read_bytes() * 50)[:-40])
     code, out, err = run("evaluate", "sim", data["tmp"] / "ft.parquet", "--labels", tmp_path / "l.csv.gz", "-q")
-    assert_one_line_error(code, err, ["l.csv.gz", "not a readable CSV"])
+    assert_one_line_error(code, err, ["l.csv.gz", "not a readable labels table"])
 
 
 

@@ -39,9 +39,9 @@ def epoch_bar(total:int,         # epochs of all the fits together
 
 # %% ../../nbs/20c_cli_learn.ipynb #f90a2444
 def _label_arguments(p, what:str):
-    p.add_argument('--labels', required=True, help=f"CSV with columns id,label: the {what}")
-    p.add_argument('--label-column', default='label', help="the label column of the CSV (default label)")
-    p.add_argument('--id-column', default='id', help="the star id column of the CSV (default id)")
+    p.add_argument('--labels', required=True, help=f"table with columns id,label (CSV, TSV, parquet, FITS, VOTable, ECSV): the {what}")
+    p.add_argument('--label-column', default='label', help="the class column (default label, else a catalogue's: Type, class, best_class_name, ...)")
+    p.add_argument('--id-column', default='id', help="the star id column (default id, else a catalogue's: Name, source_id, oid, ...)")
     p.add_argument('--band', help="the band to use when the feature table has several per star (default: the one with the most labelled stars)")
 
 def widths_type(s:str)->tuple[int, ...]:

@@ -183,28 +183,81 @@ def read_table(path,  # .parquet, .csv(.gz) or .fits, with an id column
     return df
 
 # %% ../../nbs/20a2_cli_tables.ipynb #54a430ff
-def read_labels(path,                # CSV with columns `id_column` and `column`
+_LABEL_COLUMNS = ('label', 'class', 'type', 'superclass', 'best_class_name', 'variable_type', 'var_type', 'vartype', 'class_name',
+                  'classification', 'varclass', 'otype')   # where catalogues keep the class (VSX, Gaia DR3, ASAS-SN, OGLE, SIMBAD)
+_ID_COLUMNS = ('id', 'source_id', 'name', 'oid', 'objectid', 'object_id', 'star', 'star_id', 'asassn_name', 'designation',
+               'filename', 'ident', 'main_id')   # where catalogues keep the star
+
+def _text_cells(col)->list[str]:
+    "A column of an astropy table as text: bytes decoded, masked cells ''."
+    mask = np.ma.getmaskarray(col)
+    return ['' if m else v.decode('utf-8', 'replace') if isinstance(v, bytes) else str(v) for v, m in zip(np.asarray(col), mask)]
+
+def _leading_comments(p:Path)->int:
+    "How many lines at the top of a text file are comments ('#') or blank (VizieR's TSV starts with both)."
+    import gzip
+    n = 0
+    with (gzip.open(p, 'rt', encoding='utf-8-sig', errors='replace') if p.name.lower().endswith('.gz')
+          else open(p, encoding='utf-8-sig', errors='replace')) as f:
+        for line in f:
+            if line.strip() and not line.lstrip().startswith('#') or n >= 100_000: break
+            n += 1
+    return n
+
+def _labels_frame(p:Path)->pd.DataFrame:
+    "A labels file as text columns: CSV, TSV or blank-separated text (VizieR's '#' lines, units and dashes rows skipped), parquet, FITS, VOTable, ECSV or IPAC."
+    name = p.name.lower().removesuffix('.gz')
+    astropy_format = next((f for ends, f in ((('.fits', '.fit', '.fts'), 'fits'), (('.xml', '.vot', '.votable'), 'votable'),
+                                            (('.ecsv',), 'ascii.ecsv'), (('.tbl', '.ipac'), 'ascii.ipac')) if name.endswith(ends)), None)
+    if name.endswith(('.parquet', '.pq')):
+        df = pd.read_parquet(p)
+        return pd.DataFrame({str(c): df[c].astype(object).where(df[c].notna(), '').astype(str) for c in df.columns})
+    if astropy_format:
+        from astropy.table import Table
+        t = Table.read(p, format=astropy_format)
+        return pd.DataFrame({c: _text_cells(t[c]) for c in t.colnames if t[c].ndim == 1})
+    skip = _leading_comments(p)
+    df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding='utf-8-sig', skiprows=skip)
+    if df.shape[1] == 1:   # one column: another delimiter (';' from spreadsheets, tabs, spaces), sniffed
+        sniffed = pd.read_csv(p, dtype=str, keep_default_na=False, sep=None, engine='python', encoding='utf-8-sig', skiprows=skip)
+        if sniffed.shape[1] > 1: df = sniffed
+    df.columns = [str(c).strip() for c in df.columns]
+    dashes = [i for i in range(min(2, len(df))) if df.iloc[i].str.fullmatch(r'\s*-+\s*').all()]
+    return df.iloc[dashes[0] + 1:].reset_index(drop=True) if dashes else df   # VizieR: header, units row, dashes row
+
+def _column(df:pd.DataFrame, given:str, default:str, guesses:tuple, other:str|None=None)->str|None:
+    "The column named `given` (any case); for the `default` name, else the first of `guesses` present, else the one column beside `other`."
+    fold = {c.casefold(): c for c in df.columns}
+    if given.casefold() in fold: return fold[given.casefold()]
+    if given != default: return None
+    found = next((fold[g] for g in guesses if g in fold and fold[g] != other), None)
+    if found is None and other is not None and df.shape[1] == 2: found = next(c for c in df.columns if c != other)
+    return found
+
+def read_labels(path,                # labels: CSV/TSV/text, parquet, FITS, VOTable, ECSV or IPAC, with an id and a class column
                 ids=None,            # the ids of the data (None: keep every label)
-                column:str='label',  # the label column
-                id_column:str='id',  # the star id column
+                column:str='label',  # the label column (default: 'label', else a catalogue's class column such as 'Type' or 'best_class_name')
+                id_column:str='id',  # the star id column (default: 'id', else a catalogue's id column such as 'Name' or 'source_id')
                )->pd.Series:         # label per id, named 'label'
-    "The labels of a CSV, restricted to `ids`; one-line errors for a wrong file."
+    "The labels of a table, restricted to `ids`; the columns found by name in any case; one-line errors for a wrong file."
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"{p}: no such labels file")
-    try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-        if df.shape[1] == 1:   # one column: another delimiter (';' from spreadsheets, tabs, spaces), sniffed
-            sniffed = pd.read_csv(p, dtype=str, keep_default_na=False, sep=None, engine='python', encoding='utf-8-sig')
-            if {id_column, column} <= set(sniffed.columns): df = sniffed
-    except (ValueError, OSError, EOFError, zlib.error, csv.Error) as e: raise ValueError(f"{p}: not a readable CSV ({type(e).__name__}: {_one_line(e)})") from None
-    missing = [c for c in (id_column, column) if c not in df.columns]
-    if missing: raise ValueError(f"{p}: labels CSV needs columns {id_column},{column}; missing {missing}, found {list(df.columns)[:8]} "
+    try: df = _labels_frame(p)
+    except (ValueError, OSError, EOFError, zlib.error, csv.Error, UnicodeDecodeError) as e:
+        raise ValueError(f"{p}: not a readable labels table ({type(e).__name__}: {_one_line(e)})") from None
+    id_col = _column(df, id_column, 'id', _ID_COLUMNS)
+    label_col = _column(df, column, 'label', _LABEL_COLUMNS, other=id_col)
+    if id_col is None and label_col is not None: id_col = _column(df, id_column, 'id', (), other=label_col)
+    missing = [given for given, found in ((id_column, id_col), (column, label_col)) if found is None]
+    if missing: raise ValueError(f"{p}: labels need columns {id_column},{column}; missing {missing}, found {list(df.columns)[:8]} "
                                  "(--id-column and --label-column name others)")
-    labels = df.set_index(df[id_column].str.strip())[column].str.strip()
+    if (id_col, label_col) != (id_column, column):
+        warnings.warn(f"{p}: ids from column {id_col!r}, classes from column {label_col!r} (--id-column and --label-column name others)")
+    labels = df.set_index(df[id_col].str.strip())[label_col].str.strip()
     blank = labels == ''
     labels = labels[~blank].rename('label').rename_axis('id')
-    if labels.empty: raise ValueError(f"{p}: no labels in column {column!r}")
-    if blank.any(): warnings.warn(f"{p}: {blank.sum()} of {len(blank)} labelled rows have a blank {column!r} and are left out, "
+    if labels.empty: raise ValueError(f"{p}: no labels in column {label_col!r}")
+    if blank.any(): warnings.warn(f"{p}: {blank.sum()} of {len(blank)} labelled rows have a blank {label_col!r} and are left out, "
                                   f"e.g. ids {list(blank.index[blank][:3])}")
     labels = _unique_ids(_class_spellings(labels, p), p)
     return labels if ids is None else _labels_among(labels, ids, p)
