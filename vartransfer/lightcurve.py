@@ -240,8 +240,8 @@ class LightCurves:
             except (TypeError, ValueError) as e: raise LightCurveError(f"LightCurves: column {c!r} is not numeric ({e})") from None
         self.data = data.sort_values(['id', 'band', 'time'], kind='stable').reset_index(drop=True)
         keys = self.data[['id', 'band']]
-        starts = np.flatnonzero(np.r_[True, (keys.iloc[1:].to_numpy() != keys.iloc[:-1].to_numpy()).any(axis=1)]) \
-                 if len(keys) else np.zeros(0, int)
+        codes = [pd.factorize(keys[k])[0] for k in ('id', 'band')]   # integer codes: no object copy of millions of ids
+        starts = np.flatnonzero(np.r_[True, (np.diff(codes[0]) != 0) | (np.diff(codes[1]) != 0)]) if len(keys) else np.zeros(0, int)
         self._bounds = np.r_[starts, len(self.data)]
         index = pd.MultiIndex.from_frame(keys.iloc[starts].reset_index(drop=True))
         meta = pd.DataFrame(index=index) if meta is None else meta.copy()

@@ -15,7 +15,7 @@ import pandas as pd
 from astropy.time import Time
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_container_frame, _attempt, _container, _decimal_points, _decode, _ERR_NAMES, _listed, _separator, _file_id, _fits_frame, _fits_table, _plain_column, _floats, _gather, _header, _is_data, _MAG_NAMES, _name,
+from .core import (_container_frame, _attempt, _container, _decimal_points, _decode, _ERR_NAMES, _listed, _separator, _file_id, _fits_frame, _fits_table, _plain_column, _floats, _gather, _header, _is_data, _lines, _MAG_NAMES, _name,
                                  _numeric_table, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_csv, _read_text, _with_index, register_reader)
 from .times import _calendar_dates, _DATE_FORMATS, _ISO_DATE, _TIME_NAMES, _time_meta, _to_reduced
 
@@ -131,6 +131,15 @@ def read_text(path,                        # text file with a light curve in col
 # %% ../../nbs/01e_io_tables.ipynb #0b11e4d3
 _ID_NAMES = ('id', 'oid', 'objectid', 'object_id', 'objid', 'source_id', 'sourceid', 'star', 'star_id', 'starid', 'name', 'masterid')
 _BAND_NAMES = ('band', 'filter', 'passband', 'filtercode', 'flt', 'phot_filter', 'fid', 'filtername')
+def _head_lines(text:str, comment:str|None, after:int=2)->tuple[list[str], int|None]:
+    "The lines of `text` up to `after` lines past its first data line, and that line's index (None: no data line)."
+    head, first = [], None
+    for l in _lines(text):
+        head.append(l)
+        if first is None and _is_data(l, comment): first = len(head) - 1
+        if first is not None and len(head) > first + after: break
+    return head, first
+
 def _table_frame(src, source:str, sep:str|None, comment:str|None)->tuple[pd.DataFrame, bool]:
     "The table as a DataFrame (strings for text; typed for parquet, FITS, VOTable, IPAC, ECSV) and whether its columns had no names."
     if isinstance(src, pd.DataFrame): return _with_index(src), False
@@ -139,12 +148,11 @@ def _table_frame(src, source:str, sep:str|None, comment:str|None)->tuple[pd.Data
     if raw[:6] == b'SIMPLE': return _fits_frame(io.BytesIO(raw), source), False
     if _container(raw): return _container_frame(raw, source, _container(raw)), False
     text = _decode(raw, source)
-    lines = text.splitlines()
-    first = next((i for i, l in enumerate(lines) if _is_data(l, comment)), None)
+    lines, first = _head_lines(text, comment)
     if first is None: raise LightCurveError(f"{source}: no data rows (empty file?)")
     if sep is None:
         sep, decimal = _separator(lines, first, (',', ';', '|', '\t'))
-        if decimal == ',': text, lines = _decimal_points(text), _decimal_points(text).splitlines()   # European spreadsheet: '12,345;...'
+        if decimal == ',': text = _decimal_points(text); lines, first = _head_lines(text, comment)   # European spreadsheet: '12,345;...'
     names, in_data = _header(lines, first, comment, sep)
     df = _read_csv(text, source, sep=sep or r'\s+', comment=comment, header=0 if in_data else None)
     if names is not None and not in_data:
