@@ -60,6 +60,9 @@ def _clean(time, mag, err, source:str, sentinel:float|None, min_points:int, allo
     if not keep.any() and bad.any():
         raise LightCurveError(f"{source}: every magnitude is outside {MAG_RANGE[0]:g}..{MAG_RANGE[1]:g} "
                               f"(e.g. {mag[bad][0]:g}): these are no magnitudes (fluxes? sentinels?); convert them first")
+    if 2 * bad.sum() > (keep | bad).sum() and len(np.unique(mag[bad])) > 3:   # most values impossible, and no one missing-value code
+        raise LightCurveError(f"{source}: {int(bad.sum())} of {int((keep | bad).sum())} magnitudes are outside {MAG_RANGE[0]:g}..{MAG_RANGE[1]:g} "
+                              f"(e.g. {mag[bad][0]:g}): these are no magnitudes (fluxes?); convert them first")
     err_missing = ~np.isfinite(err) | (err <= 0) | (err > MAG_RANGE[1] - MAG_RANGE[0])
     time, mag, err, err_missing = time[keep], mag[keep], err[keep], err_missing[keep]
     if len(time) and np.any(np.diff(time) < 0):
