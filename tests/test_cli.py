@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vartransfer.cli.tables import read_labels, read_table
+from vartransfer.cli.labels import read_labels
+from vartransfer.cli.tables import read_table, write_table
 from vartransfer.cli.main import COMMANDS, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,3 +298,41 @@ def test_catalogue_labels_transfer_and_evaluate(asas, features, tmp_path):
     pd.concat([rows, rows[:1].assign(label="XX")]).to_csv(tmp_path / "conflict.csv", index=False)
     code, out, err = run("evaluate", "sim", f, "--labels", tmp_path / "conflict.csv", "--superclass")
     assert_one_line_error(code, err, "evaluate", f"1 id(s) have different labels on several rows, e.g. {asas['stars'][0]} ({rows['label'][0]}/XX)")
+
+
+def test_catalogue_ids_and_labels_without_header(asas, features, tmp_path):
+    "Ids as catalogues write them ('Gaia DR3 n' labels, 'TIC n' stars) and labels without header (plain lines, an OGLE ident.dat)."
+    f, sup, train = features["path"], asas["sup"], asas["train"]
+    pd.DataFrame({"id": [f"Gaia DR3 {i}" for i in train], "label": sup[train].to_numpy()}).to_csv(tmp_path / "gaia.csv", index=False)
+    code, out, err = run("transfer", f, "--labels", tmp_path / "gaia.csv", "-o", tmp_path / "gaia", "--single", "--head-epochs", 1,
+                         "--epochs", 1, "-q", "--seed", 0)
+    assert code == 0, err
+    assert f"{len(train)} labelled id(s) match a star only once catalogue prefixes" in err and f"Gaia DR3 {train[0]} -> {train[0]}" in err, err
+
+    # the stars prefixed as the TESS reader writes them ('TIC n'), the labels plain: scored the same
+    code, base, err = run("evaluate", "sim", f, "--labels", asas["tmp"] / "eval.csv", "--superclass", "-q")
+    assert code == 0, err
+    ft = read_table(f)
+    write_table(ft.set_axis("TIC " + ft.index, axis=0), tmp_path / "tic.parquet")
+    code, out, err = run("evaluate", "sim", tmp_path / "tic.parquet", "--labels", asas["tmp"] / "eval.csv", "--superclass", "-q")
+    assert code == 0 and out == base and "match a star only once catalogue prefixes" in err, (out, err)
+
+    # the same labels without header: id and class by position, said
+    pd.read_csv(asas["tmp"] / "eval.csv", dtype=str).to_csv(tmp_path / "eval.txt", sep=" ", header=False, index=False)
+    code, out, err = run("evaluate", "sim", f, "--labels", tmp_path / "eval.txt", "--superclass", "-q")
+    assert code == 0 and out == base and "no header" in err and "ids from column 0, classes from column 1" in err, (out, err)
+
+    # an OGLE ident.dat (fixed width, no header, rows of any length): ids and the subtype column, said for what it is
+    subtype = {"LPV": "Mira", "RRL": "RRab", "EB": "EC", "CEPH": "F", "T2CEPH": "WVir", "DSCT": "DSCT"}
+    rows = [f"OGLE-LMC-VAR-{i}  {subtype[sup[i]]:6} 05:24:52.00 -69:55:24.0  LMC517.27.{k}" + ("  -  HV 12345" if k % 3 else "")
+            for k, i in enumerate(train)]
+    (tmp_path / "ident.dat").write_text("\n".join(rows) + "\n")
+    write_table(ft.set_axis("OGLE-LMC-VAR-" + ft.index, axis=0), tmp_path / "ogle.parquet")
+    code, out, err = run("transfer", tmp_path / "ogle.parquet", "--labels", tmp_path / "ident.dat", "-o", tmp_path / "ogle", "--single",
+                         "--head-epochs", 1, "--epochs", 1, "-q", "--seed", 0)
+    assert code == 0, err
+    assert "an OGLE ident.dat (no header): ids from column 0, classes from column 1" in err and "not the class" in err, err
+    assert json.loads((tmp_path / "ogle.json").read_text())["classes"] == sorted({subtype[sup[i]] for i in train})
+    code, out, err = run("transfer", tmp_path / "ogle.parquet", "--labels", tmp_path / "ident.dat", "--label-column", "Type", "-o",
+                         tmp_path / "ogle2", "--single", "-q")
+    assert_one_line_error(code, err, "transfer", "no column is named 'Type': give 0-based positions, e.g. --id-column 0 --label-column 1")

@@ -492,7 +492,8 @@ NA_IDS = ["NA", "NULL", "None", "nan", "null", "-nan", "N/A", "#N/A", "", "<NA>"
 @pytest.mark.parametrize("ext", ["csv", "csv.gz", "fits", "parquet"])
 def test_ids_pandas_reads_as_missing_are_kept(data, tmp_path, ext):
     "Star ids such as NA, null, nan are ids: feature tables and labels read them verbatim, and predict keeps them."
-    from vartransfer.cli.tables import read_labels, read_table
+    from vartransfer.cli.labels import read_labels
+    from vartransfer.cli.tables import read_table
     ids = [i for i in NA_IDS if i]
     ft = data["ft"].iloc[:len(ids)].set_axis(pd.Index(ids, name="id")).assign(band="NA", error=None)
     write_table(ft, tmp_path / f"ft.{ext}")

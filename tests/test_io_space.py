@@ -207,3 +207,15 @@ def test_lightkurve_normalised_and_relative_fluxes(tmp_path):
     raw.assign(flux=raw['flux'] - raw['flux'].median()).to_csv(tmp_path / 'rel.csv', index=False)
     with pytest.raises(LightCurveError, match=r"rel\.csv: flux: \d+ of \d+ values at or below zero: relative fluxes about zero"):
         read_lightcurve(tmp_path / 'rel.csv')
+
+
+def test_truncated_lightkurve_fits_is_one_line(tmp_path):
+    "A cut download of a FITS file lightkurve wrote (to_fits, to_table().write) is a one-line LightCurveError naming the file."
+    for name in ('lightkurve_tess_to_fits.fits', 'lightkurve_to_table.fits'):
+        raw = (FIXTURES / 'surveys' / name).read_bytes()
+        for cut in (2_880 + 1_000, len(raw) // 2, len(raw) - 100):
+            path = tmp_path / f"{cut}_{name}"
+            path.write_bytes(raw[:cut])
+            with pytest.raises(LightCurveError) as e: read_lightkurve(path)
+            msg = str(e.value)
+            assert "\n" not in msg and path.name in msg and "truncated or corrupt FITS file" in msg, msg

@@ -1,6 +1,8 @@
 """Survey files read through `read_lightcurve` and the CLI: TESS QLP, Gaia DR2 epoch photometry, Rubin DP0.2 DiaSource,
 SuperWASP (NASA Exoplanet Archive) and DASCH DR6; a Gaia DR3 bulk epoch-photometry file (ECSV, one row per source) and
-OGLE star files copied flat with the band in the name.
+OGLE star files copied flat with the band in the name; a Kepler SPOC file (flags in SAP_QUALITY), the FITS files lightkurve
+writes (`to_fits`, `to_table().write`), a Gaia Science Alerts light curve, SkyPortal/Fritz photometry (CSV, JSON) and a
+VIRAC2 time series.
 
 Fixtures in tests/fixtures/surveys/ are written by tests/fixtures/make_fixtures_surveys.py (synthetic pulsators of known
 period in the published layouts); its `build` returns each file's expected curves.
@@ -29,7 +31,9 @@ _spec = importlib.util.spec_from_file_location("make_fixtures_surveys", FIXTURES
 make = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(make)
 FORMAT = {'hlsp_qlp_tess_ffi_s0010-0000000012345678_tess_v01_llc.fits': 'tess_kepler',
           'EPOCH_PHOTOMETRY-Gaia DR2 4111834567779557376.csv': 'gaia', 'dp02_diasource.csv': 'rubin',
-          '1SWASPJ000012.34+123456.7_lc.tbl': 'superwasp', 'dasch_short_HD_12345_APASS.csv': 'dasch'}
+          '1SWASPJ000012.34+123456.7_lc.tbl': 'superwasp', 'dasch_short_HD_12345_APASS.csv': 'dasch',
+          make.KEPLER_SPOC: 'tess_kepler', **dict.fromkeys([*make.LK_TO_FITS, make.LK_TO_TABLE], 'lightkurve'),
+          make.GAIA_ALERT: 'gaia_alerts', make.FRITZ_CSV: 'table', make.FRITZ_JSON: 'table', make.VIRAC2: 'table'}
 SURVEY = {'tess_kepler': 'TESS', 'gaia': 'Gaia DR2', 'rubin': 'Rubin', 'superwasp': 'SuperWASP', 'dasch': 'DASCH'}
 DROPPED = {'tess_kepler': 'quality_rejected', 'gaia': 'variability_rejected', 'rubin': None, 'superwasp': 'flag_rejected',
            'dasch': 'aflags_rejected'}
@@ -66,10 +70,11 @@ def test_read_lightcurve(name, expected):
     meta = curves.meta                                    # indexed by (id, band)
     for w in want:
         lc = got[w['id'], w['band']]
-        assert lc.survey == SURVEY[fmt]
+        assert lc.survey == (w['survey'] if 'survey' in w else SURVEY[fmt])
         assert len(lc) == w['n']
         np.testing.assert_allclose([lc.time.min(), lc.time.max()], [w['jd_lo'] - 2_400_000, w['jd_hi'] - 2_400_000], atol=1e-5)
-        if DROPPED[fmt]: assert meta.loc[(w['id'], w['band']), DROPPED[fmt]] == w['dropped']
+        dropped = w['dropped_key'] if 'dropped_key' in w else DROPPED[fmt]
+        if dropped: assert meta.loc[(w['id'], w['band']), dropped] == w['dropped']
         assert period_close(find_period(lc.time, lc.mag).period, w['period'], lc)
 
 
@@ -218,3 +223,79 @@ def test_ogle_folder_layout_still_gives_the_band(expected, tmp_path):
     assert main(['features', str(tmp_path / 'phot'), '-o', str(out), '-q']) == 0
     table = pd.read_csv(out, dtype={'id': str})
     assert sorted(zip(table['id'], table['band'], table['n_points'])) == [(star, 'I', 40), (star, 'V', 12)]
+
+
+# ---------------------------------------------------------------- Kepler SAP_QUALITY, lightkurve's FITS files
+def test_kepler_sap_quality_rejects(expected, tmp_path):
+    "A Kepler SPOC file keeps its flags in SAP_QUALITY: the flagged cadences are dropped and counted, as TESS's QUALITY ones."
+    from astropy.io import fits
+    path = SURVEYS / make.KEPLER_SPOC
+    curves = read_lightcurve(path)
+    bkjd = fits.getdata(path, 1)['TIME']
+    assert curves.meta['quality_rejected'].item() == len(make.KEPLER_SPOC_FLAGS) == 6
+    assert not np.isin(np.round(curves[0].time, 6), np.round(bkjd[list(make.KEPLER_SPOC_FLAGS)] + 54_833, 6)).any()
+    assert read_lightcurve(path, quality_bitmask=128).meta['quality_rejected'].item() == 2   # bit 8 only (cadences 50, 51)
+    assert read_lightcurve(path, quality_bitmask=0).meta['quality_rejected'].item() == 0
+    out = tmp_path / 'f.csv'
+    assert main(['features', str(path), '-o', str(out), '-q']) == 0
+    row = pd.read_csv(out).iloc[0]                                   # 600 cadences: 6 flagged, 2 without flux
+    assert (row['id'], row['n_points'], row['nonfinite_dropped'], row['other_dropped']) == ('KIC 1234567', 592, 2, 6)   # flags: counted
+
+
+def test_lightkurve_fits_ids_and_times(expected):
+    "lightkurve's to_fits and to_table().write: read without options; a TESS file's bare OBJECT number is the SPOC file's 'TIC n'."
+    from vartransfer.io.space import read_tess_kepler
+    spoc = read_lightcurve(FIXTURES / 'tess_spoc_lc.fits')[0].id
+    tess = read_lightcurve(SURVEYS / 'lightkurve_tess_to_fits.fits')[0]
+    assert tess.id == spoc == 'TIC 261136679' == read_tess_kepler(SURVEYS / 'lightkurve_tess_to_fits.fits').id
+    assert read_lightcurve(SURVEYS / make.LK_TO_TABLE)[0].id == spoc
+    plain = read_lightcurve(SURVEYS / 'lightkurve_lc_to_fits.fits').meta.reset_index().iloc[0]
+    assert (plain['id'], plain['survey'], plain['mission_inferred'], plain['time_ref']) == ('lightkurve_lc_to_fits', 'TESS', False, 'BJD_TDB')
+    kepler = read_lightcurve(SURVEYS / 'lightkurve_kepler_to_fits.fits').meta.reset_index().iloc[0]
+    assert (kepler['id'], kepler['survey'], kepler['quality_rejected']) == ('KIC 9832227', 'Kepler', 4)
+    table = read_lightcurve(SURVEYS / make.LK_TO_TABLE).meta.iloc[0]
+    assert (table['time_format'], table['quality_rejected'], table['nonfinite_dropped']) == ('time + 0.0 (jd)', 3, 2)
+
+
+# ---------------------------------------------------------------- Gaia Science Alerts
+def test_gaia_alerts_layouts(expected, tmp_path):
+    "With or without the name line or the '#': the same points; the id from the name line, else the file name; untrusted/null counted."
+    text = (SURVEYS / make.GAIA_ALERT).read_text()
+    files = {'lightcurve.csv': text, 'Gaia17bcd_lightcurve.csv': text.split('\n', 1)[1], 'gsa_plain.csv': text.split('\n', 1)[1].lstrip('#')}
+    for name, body in files.items(): (tmp_path / name).write_text(body)
+    got = {name: read_lightcurve(tmp_path / name) for name in files}
+    assert all(guess_format(tmp_path / name) == 'gaia_alerts' for name in files)
+    assert [c.ids for c in got.values()] == [['Gaia17bcd'], ['Gaia17bcd'], ['gsa_plain']]
+    for c in got.values():
+        np.testing.assert_array_equal(c[0].mag, got['lightcurve.csv'][0].mag)
+        m = c.meta.iloc[0]
+        assert (m['untrusted_dropped'], m['no_magnitude_dropped']) == (len(make.GAIA_ALERT_UNTRUSTED), len(make.GAIA_ALERT_NULL))
+        assert (m['time_ref'], m['errors_absent'], m['err_replaced']) == ('JD_TCB', True, len(c[0]))
+    out = tmp_path / 'f.csv'
+    assert main(['features', str(tmp_path / 'gsa_plain.csv'), '-o', str(out), '-q']) == 0
+    row = pd.read_csv(out).iloc[0]
+    assert (row['id'], row['band'], row['other_dropped'], row['nonfinite_dropped']) == ('gsa_plain', 'G', 6, 0)
+
+
+# ---------------------------------------------------------------- SkyPortal / Fritz photometry
+@pytest.mark.parametrize('name', [make.FRITZ_CSV, make.FRITZ_JSON])
+def test_skyportal_nondetections_are_not_losses(name, expected, tmp_path):
+    "The per-point `id` is no star id (one star per obj_id); rows without mag but with limiting_mag are counted apart, no loss note."
+    out, err = tmp_path / 'f.csv', io.StringIO()
+    with contextlib.redirect_stderr(err): code = main(['features', str(SURVEYS / name), '-o', str(out)])
+    assert code == 0, err.getvalue()[-2000:]
+    table = pd.read_csv(out)
+    assert sorted(zip(table['id'], table['band'])) == [(make.FRITZ_STAR, 'ztfg'), (make.FRITZ_STAR, 'ztfr')]
+    assert table['nonfinite_dropped'].tolist() == [0, 0] and table['other_dropped'].tolist() == [make.FRITZ_NONDETECTIONS] * 2
+    assert 'lost more than' not in err.getvalue() and 'row ids' not in err.getvalue()
+
+
+def test_skyportal_without_obj_id_is_one_star(expected, tmp_path):
+    "The web page's table without obj_id: the unique `id` column is a row id, passed over with a warning; the file names the star."
+    f = tmp_path / 'fritz_ui.csv'
+    pd.read_csv(SURVEYS / make.FRITZ_CSV).drop(columns='obj_id').to_csv(f, index=False)
+    with pytest.warns(UserWarning, match=r"column 'id' has a different value on every row: row ids, not star ids; read as one star, 'fritz_ui'"):
+        curves = read_lightcurve(f)
+    assert curves.keys == [('fritz_ui', 'ztfg'), ('fritz_ui', 'ztfr')]
+    assert curves.meta['upper_limits_dropped'].tolist() == [make.FRITZ_NONDETECTIONS] * 2
+    with pytest.raises(Exception, match="1 valid point"): read_lightcurve(f, id='id')   # named: taken as asked

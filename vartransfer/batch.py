@@ -49,7 +49,7 @@ def _drops(lc:LightCurve)->dict:
     out = dict.fromkeys(DROP_NAMES, 0)
     for counts in (lc.report, lc.meta):
         for k, v in counts.items():
-            if not k.endswith('_dropped'): continue
+            if not k.endswith(('_dropped', '_rejected')): continue   # a reader's flags: '*_rejected'
             try: n = int(v or 0)
             except (TypeError, ValueError): continue
             out[k if k in DROP_NAMES else 'other_dropped'] += n

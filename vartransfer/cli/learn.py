@@ -15,7 +15,8 @@ import pandas as pd
 
 from .core import (_common, MODEL_HELP, check_inputs, light_curve_items, load_features, load_model, model_outputs, number,
                                   register_command)
-from .tables import _band_and_labels, _finite, _labelled, check_output, is_feature_table
+from .labels import _band_and_labels, _finite, _labelled
+from .tables import check_output, is_feature_table
 
 # %% ../../nbs/20c_cli_learn.ipynb #844151f1
 def epoch_bar(total:int,         # epochs of all the fits together
@@ -39,9 +40,12 @@ def epoch_bar(total:int,         # epochs of all the fits together
 
 # %% ../../nbs/20c_cli_learn.ipynb #f90a2444
 def _label_arguments(p, what:str):
-    p.add_argument('--labels', required=True, help=f"table with columns id,label (CSV, TSV, parquet, FITS, VOTable, ECSV): the {what}")
-    p.add_argument('--label-column', default='label', help="the class column (default label, else a catalogue's: Type, class, best_class_name, ...)")
-    p.add_argument('--id-column', default='id', help="the star id column (default id, else a catalogue's: Name, source_id, oid, ...)")
+    p.add_argument('--labels', required=True, help=f"table with columns id,label (CSV, TSV, text, parquet, FITS, VOTable, ECSV; a text table "
+                                                   f"without header: id and class by position): the {what}")
+    p.add_argument('--label-column', default='label', help="the class column (default label, else a catalogue's: Type, class, best_class_name, ...), "
+                                                          "or its 0-based position (a table without header)")
+    p.add_argument('--id-column', default='id', help="the star id column (default id, else a catalogue's: Name, source_id, oid, ...), "
+                                                    "or its 0-based position (a table without header)")
     p.add_argument('--band', help="the band to use when the feature table has several per star (default: the one with the most labelled stars)")
 
 def widths_type(s:str)->tuple[int, ...]:
@@ -294,7 +298,7 @@ def cmd_evaluate(args)->int:
         if p: check_output(p, args.force, [*args.inputs, args.labels])
     if args.confusion: check_figure_format(args.confusion)
     model = load_model(args.model)
-    table, labels = _band_and_labels(load_features(args.inputs, args.jobs, None, args.format, not args.quiet), args)
+    table, labels = _band_and_labels(load_features(args.inputs, args.jobs, None, args.format, not args.quiet), args, list(model.classes))
     supers = sorted({_superclass(c) for c in model.classes})
     if args.superclass: labels = _outside_left_out(labels, supers)   # the labels in any survey's spelling, as superclasses too
     classes = supers if args.superclass else list(model.classes)

@@ -1,4 +1,4 @@
-"""Survey light-curve readers: `core` (registry, parsing), `times` (time conventions), `answers` (JSON answers), `photometry` (OGLE, EROS, MACHO, SuperWASP, DASCH),
+"""Survey light-curve readers: `core` (registry, parsing), `times` (time conventions), `answers` (JSON answers), `photometry` (OGLE, EROS, MACHO, SuperWASP, DASCH, Gaia Science Alerts),
 `asas` (ASAS, ASAS-SN, Catalina, ATLAS, Pan-STARRS1, Hipparcos, AAVSO), `ztf` (ZTF, its data releases, ALeRCE, Gaia, Rubin),
 `difference` (ZTF alerts from Fink and Lasair, ANTARES loci, ZTF forced photometry), `space` (TESS, Kepler, K2, lightkurve's files), `wise` (WISE, NEOWISE), `tables` (text, tables, FITS, parquet)
 and `read` (detection, archives, `read_lightcurve`). Import names from those modules; the names are also
@@ -8,7 +8,7 @@ _WHERE = dict(READERS='core', register_reader='core', list_formats='core', NotAL
               JSON_MAX_BYTES='answers', parse_time_format='times', infer_time_format='times',
               read_ogle='photometry', read_eros2='photometry', read_eros1_ramp='photometry', read_macho='photometry',
               EROS2_SENTINEL='photometry', EROS1_CLAMP='photometry',
-              read_superwasp='photometry', read_dasch='photometry', DASCH_BAD_AFLAGS='photometry',
+              read_superwasp='photometry', read_dasch='photometry', DASCH_BAD_AFLAGS='photometry', read_gaia_alerts='photometry',
               read_asas_acvs='asas', read_asas_richards='asas', read_asas_richards_tarball='asas', read_asassn='asas',
               read_catalina='asas', read_hipparcos='asas', read_atlas='asas', read_ps1='asas', read_aavso='asas', ASAS_SENTINEL='asas',
               read_tess_kepler='space', read_lightkurve='space', ZERO_POINTS='space', read_wise='wise', WISE_BANDS='wise',

@@ -19,13 +19,14 @@ import pandas as pd
 from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
-from .core import (_container, _container_columns, _decompressor, _FORMATS, _QUIET, _gather, _name, _open, _packed,
+from .core import (_container, _container_columns, _decompressor, _FORMATS, _MAG_NAMES, _QUIET, _gather, _name, _open, _packed,
                                  _read_bytes, _read_capped, _UNPACK_ERRORS, _UTF16, _table_frame, _with_index, NotALightCurve,
                                  READERS, register_reader)
 from .times import _TIME_NAMES
 from . import asas, difference, photometry, space, tables, wise, ztf   # noqa: F401 (they register their readers)
 from .asas import _asassn_sniff
 from .difference import _antares_sniff, _ztf_alerts_sniff
+from .space import _lightkurve_fits_sniff
 from .tables import SeveralStars
 from .ztf import _alerce_sniff, _rubin_sniff, _ztf_dr_sniff
 
@@ -156,11 +157,12 @@ def _container_format(columns:list[str], kind:str='votable', path='')->str:
         raise NotALightCurve(f"{path}: JSON without a time column among its keys {columns[:8]}, not a light curve")
     return fmt
 
-_NO_FITS = ('asassn', 'lightkurve')   # survey readers of text and parquet only: a FITS table in their layout goes to the generic readers
+_NO_FITS = ('asassn',)   # survey readers of text and parquet only: a FITS table in their layout goes to the generic readers
 
 def _fits_format(columns:list[str])->str:
-    "The reader of a FITS table by its column names: a survey layout (`_container_format`), else 'table' for id, band or per-band columns, else 'fits'."
+    "The reader of a FITS table by its column names: a survey layout (`_container_format`; lightkurve's `time, flux, flux_err` without a magnitude column), else 'table' for id, band or per-band columns, else 'fits'."
     fmt = _container_format(columns, 'fits')
+    if fmt == 'lightkurve' and {c.strip().lower() for c in columns} & set(_MAG_NAMES): fmt = 'table'   # magnitudes beside fluxes: read those
     if fmt not in ('table',) + _NO_FITS: return fmt
     return 'table' if _FORMATS['table']['sniff'](','.join(columns)) else 'fits'
 
@@ -184,6 +186,7 @@ def guess_format(path)->str:
     if len(head) >= 1024 and not head.strip(b'\x00') and low.endswith(('.tar', '.tgz', '.tbz2', '.txz')): return 'archive'   # an empty tar
     if head[:4] == b'PAR1': return _parquet_format(p)
     if head[:6] == b'SIMPLE' and (why := _fits_not_lc(low, head)): raise NotALightCurve(f"{path}: {why}, not a light curve")
+    if head[:6] == b'SIMPLE' and _lightkurve_fits_sniff(head.decode('latin-1')): return 'lightkurve'   # lightkurve's to_fits (CREATOR, btjd/bkjd times)
     if head[:6] == b'SIMPLE': return 'tess_kepler' if _FORMATS['tess_kepler']['sniff'](head.decode('latin-1')) else _fits_format(_container_columns(head, 'fits'))
     if len(head) > 262 and head[257:262] == b'ustar': return _tar_format(p, head)
     if b'\x00' in head:

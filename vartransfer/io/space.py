@@ -14,10 +14,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from astropy.io import fits
+from astropy.units import UnitsWarning
 from astropy.utils.exceptions import AstropyWarning
 
 from ..lightcurve import _one_line, _with_index, LightCurve, LightCurveError, TIME_OFFSET
-from .core import _decode, _file_id, _name, _parquet_frame, _read_bytes, register_reader
+from .core import _decode, _file_id, _fits_table, _name, _parquet_frame, _read_bytes, _table_frame, register_reader
 from .times import _time_meta
 
 # %% ../../nbs/01g_io_space.ipynb #0345b178
@@ -36,7 +37,7 @@ class Product(NamedTuple):
     flux:tuple                    # flux (CDIPS: magnitude) columns, preferred first
     err:str|tuple|None='{flux}_ERR'   # error column ({flux}: the flux column, {ap}: its last character), or several: the first present; None: no errors
     err_of:str|None=None          # the flux column `err` belongs to; the error is scaled by flux / that column
-    quality:tuple=('QUALITY',)    # flag columns (`{ap}` as in `err`): a non-zero flag (CDIPS: not 'G') rejects a cadence
+    quality:tuple=('QUALITY',)    # flag columns (`{ap}` as in `err`; 'A|B': the first of them present): a non-zero flag (CDIPS: not 'G') rejects a cadence
     scale:dict={}                 # column ('*': any) -> 'norm' (near 1), 'ppm' (relative, about 0), 'mag', 'auto' (norm if near 1); else e-/s
     extension:str='LIGHTCURVE'    # name of the binary table, else the first table with the time column
 
@@ -58,7 +59,8 @@ PRODUCTS = (
             'IRE{ap}', quality=('IRQ{ap}',), scale={'*': 'mag'}),
     Product('QLP', (r"^ORIGIN\s*=\s*'MIT/QLP",), 'TESS', 'TIME', None, ('SAP_FLUX', 'KSPSAP_FLUX', 'DET_FLUX'),
             ('{flux}_ERR', 'KSPSAP_FLUX_ERR', 'DET_FLUX_ERR'), scale=dict.fromkeys(('SAP_FLUX', 'KSPSAP_FLUX', 'DET_FLUX'), 'norm')),
-    Product('SPOC', (r"^TELESCOP=\s*'(TESS|Kepler)\s*'", _TTYPE % f"({'|'.join(_FLUX_COLUMNS)})"), None, 'TIME', None, _FLUX_COLUMNS),
+    Product('SPOC', (r"^TELESCOP=\s*'(TESS|Kepler)\s*'", _TTYPE % f"({'|'.join(_FLUX_COLUMNS)})"), None, 'TIME', None, _FLUX_COLUMNS,
+            quality=('QUALITY|SAP_QUALITY',)),                 # Kepler and K2 files name their flags SAP_QUALITY
 )
 
 def product_of(header:str, # FITS header text (one or more headers), as in the file: 80-character cards, no line breaks
@@ -119,9 +121,15 @@ def _read_fits(raw:bytes, source:str)->tuple:
     if error is not None: raise error
     return product, head, data
 
+_CATALOGUES = {'TESS': 'TIC', 'Kepler': 'KIC', 'K2': 'EPIC'}   # the catalogue of each mission's target ids
+
 def _star_id(head:dict, mission:str)->str|None:
-    "The OBJECT keyword, else 'TIC n', 'EPIC n' or 'KIC n' from TICID, TIC_ID or KEPLERID."
-    if str(head.get('OBJECT', '')).strip(): return str(head['OBJECT']).strip()
+    "The OBJECT keyword ('TIC n' if it is the bare target id, as lightkurve's `to_fits` writes it), else 'TIC n', 'EPIC n' or 'KIC n' from TICID, TIC_ID or KEPLERID."
+    obj = str(head.get('OBJECT', '')).strip()
+    targets = {str(head.get(k, '')).strip() for k in ('TICID', 'TIC_ID', 'TARGETID', 'KEPLERID')}
+    if obj.isdigit() and mission in _CATALOGUES and (obj in targets or str(head.get('CREATOR', '')).startswith('lightkurve')):
+        return f"{_CATALOGUES[mission]} {obj}"
+    if obj: return obj
     for key, catalogue in (('TICID', 'TIC'), ('TIC_ID', 'TIC'), ('KEPLERID', 'EPIC' if mission == 'K2' else 'KIC')):
         if str(head.get(key, '')).strip(): return f"{catalogue} {head[key]}"
     return None
@@ -163,7 +171,8 @@ def read_tess_kepler(path,                       # TESS, Kepler or K2 light-curv
     ferr = data[ecol] if ecol in data and data[ecol].dtype.kind == 'f' else np.full(len(f), np.nan)
     if ecol in data and p.err_of and p.err_of != name:                 # the error of another column: scale it to this one
         with np.errstate(divide='ignore', invalid='ignore'): ferr = ferr * np.abs(f / data.get(p.err_of, np.nan))
-    flagged = _flagged(data, [c.format(ap=ap) for c in p.quality], quality_bitmask, len(f))
+    flags = [next((a for a in c.format(ap=ap).split('|') if a in data), None) for c in p.quality]   # 'A|B': the first present
+    flagged = _flagged(data, [c for c in flags if c], quality_bitmask, len(f))
     kind = p.scale.get(name, p.scale.get('*', 'e/s'))
     if kind == 'ppm': f, ferr = 1 + f * 1e-6, ferr * 1e-6            # parts per million about 0 -> relative flux about 1
     zp = None if kind == 'mag' else ZERO_POINTS[mission]
@@ -184,11 +193,31 @@ def read_tess_kepler(path,                       # TESS, Kepler or K2 light-curv
 # %% ../../nbs/01g_io_space.ipynb #95549663
 _LK_COLUMNS = re.compile(r'\s*"?time"?[,\s]+"?flux"?[,\s]+"?flux_err"?\b')   # lightkurve writes these three first
 _LK_TIME = {'btjd': ('TESS', BTJD), 'bkjd': ('Kepler', BKJD)}                 # lightkurve's Time formats
+_LK_FULL = {'jd': 0., 'mjd': 2_400_000.5}                                      # a time in JD or MJD: no mission's zero point
 
 def _lightkurve_sniff(head:str)->bool:
     "A lightkurve CSV's first line, an ECSV's column line, or a DataFrame's columns: time, flux, flux_err first."
     if head.startswith('# %ECSV'): head = next((l for l in head.splitlines() if l.strip() and not l.startswith('#')), '')
     return _LK_COLUMNS.match(head) is not None
+
+def _lightkurve_fits_sniff(head:str)->bool:
+    "A FITS header (80-character cards) lightkurve wrote: `CREATOR = 'lightkurve...'` (`to_fits`) or a column in lightkurve's time units btjd, bkjd."
+    cards = '\n'.join(head[i:i + 80] for i in range(0, len(head), 80))
+    return bool(re.search(r"^CREATOR\s*=\s*'lightkurve", cards, re.M) or re.search(r"^TUNIT\d+\s*=\s*'(btjd|bkjd)\s*'", cards, re.M | re.I))
+
+def _lightkurve_fits(raw:bytes, source:str)->tuple[pd.DataFrame, dict]:
+    "The table and header keywords (primary and table's) of a FITS file lightkurve wrote: `to_fits` (`TIME` in btjd/bkjd) or `to_table().write` (a `Time` column)."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UnitsWarning)            # 'btjd', 'e-/s': lightkurve's units, not FITS units
+        table, header = _fits_table(io.BytesIO(raw), source)
+    df = _table_frame(table)
+    head = {k.upper(): v for h in (fits.getheader(io.BytesIO(raw), 0), header) for k, v in h.items() if isinstance(v, (str, int, float))}
+    time = next((c for c in table.colnames if c.lower() == 'time'), None)
+    if time is not None:                                       # a Time column (to_table): JD or MJD; a number column (to_fits): its TUNIT
+        as_time = df.attrs.get('time_columns', {}).get(time)
+        told = as_time[0] if as_time else str(getattr(table[time], 'unit', None) or '').lower()
+        if told in _LK_TIME or told in _LK_FULL: head['_TIME_FORMAT'] = told
+    return df, head
 
 def _ecsv_keywords(text:str)->dict:
     "The scalar keywords of an ECSV header's `meta` (`# - {KEY: value}`) and the time column's format."
@@ -198,10 +227,11 @@ def _ecsv_keywords(text:str)->dict:
     return out
 
 def _lightkurve_frame(path, source:str)->tuple[pd.DataFrame, dict]:
-    "The rows (time a column) and header keywords of a lightkurve CSV, ECSV, parquet file or DataFrame."
+    "The rows (time a column) and header keywords of a lightkurve CSV, ECSV, parquet or FITS file or DataFrame."
     if isinstance(path, pd.DataFrame): return _with_index(path), {}
     raw = _read_bytes(path, source)
     if raw[:4] == b'PAR1': return _parquet_frame(raw, source), {}
+    if raw[:6] == b'SIMPLE': return _lightkurve_fits(raw, source)
     text = _decode(raw, source)
     ecsv = text.startswith('# %ECSV')
     sep = re.search(r"^# delimiter: '(.)'", text, re.M) if ecsv else None
@@ -210,15 +240,15 @@ def _lightkurve_frame(path, source:str)->tuple[pd.DataFrame, dict]:
     return df.rename(columns=lambda c: str(c).strip()), (_ecsv_keywords(text) if ecsv else {})
 
 # %% ../../nbs/01g_io_space.ipynb #19fa1bfa
-@register_reader('lightkurve', extensions=('.csv', '.ecsv', '.parquet'), sniff=_lightkurve_sniff)
-def read_lightkurve(path,                       # a light curve lightkurve saved: `to_csv`, `write` (ECSV), `to_pandas` (parquet or the DataFrame)
-                    mission:str|None=None,      # 'TESS', 'Kepler' or 'K2'; None: the file's (ECSV), else TESS
+@register_reader('lightkurve', extensions=('.csv', '.ecsv', '.parquet', '.fits'), sniff=_lightkurve_sniff)
+def read_lightkurve(path,                       # a light curve lightkurve saved: `to_csv`, `write` (ECSV, FITS), `to_pandas` (parquet or the DataFrame), `to_fits`
+                    mission:str|None=None,      # 'TESS', 'Kepler' or 'K2'; None: the file's (ECSV, FITS: MISSION/TELESCOP, else btjd/bkjd times), else TESS
                     flux:str|None=None,         # flux column; default `flux` (lightkurve's chosen flux)
-                    quality_bitmask:int|None=None,  # flag bits that reject a cadence; None: any non-zero `quality`; 0 keeps all
-                    id:str|None=None,           # star id; default: OBJECT, else TICID/KEPLERID (ECSV), else the file name
+                    quality_bitmask:int|None=None,  # flag bits that reject a cadence; None: any non-zero `quality` (`to_fits`: `SAP_QUALITY`); 0 keeps all
+                    id:str|None=None,           # star id; default: OBJECT ('TIC n' for a bare TIC number), else TICID/KEPLERID (ECSV, FITS), else the file name
                     **kwargs,                   # passed to `LightCurve`
                    )->LightCurve:
-    "A light curve saved by lightkurve (CSV, ECSV, parquet or its DataFrame): fluxes to magnitudes, flagged cadences dropped, BTJD/BKJD to BJD_TDB."
+    "A light curve saved by lightkurve (CSV, ECSV, parquet, FITS or its DataFrame): fluxes to magnitudes, flagged cadences dropped, BTJD/BKJD to BJD_TDB."
     source = _name(path)
     df, head = _lightkurve_frame(path, source)
     low = {c.lower(): c for c in df.columns}
@@ -235,16 +265,16 @@ def read_lightkurve(path,                       # a light curve lightkurve saved
     t, f = numbers('time'), numbers(name)
     ecol = f'{name}_err' if f'{name}_err' in low else None
     ferr = numbers(ecol) if ecol else np.full(len(f), np.nan)
-    flagged = _flagged({'QUALITY': numbers('quality')} if 'quality' in low else {}, ['QUALITY'], quality_bitmask, len(f))
+    qcol = next((c for c in ('quality', 'sap_quality') if c in low), None)        # to_fits: SAP_QUALITY (Kepler's name)
+    flagged = _flagged({'QUALITY': numbers(qcol)} if qcol else {}, ['QUALITY'], quality_bitmask, len(f))
     mag, err, keep, no_flux = _magnitudes(f, ferr, flagged, ZERO_POINTS[mission], f"{source}: {low[name]}")
-    ref = _LK_TIME[fmt][1] if fmt in _LK_TIME else _MISSION_REF[mission]
+    ref = _LK_TIME[fmt][1] if fmt in _LK_TIME else _LK_FULL[fmt] if fmt in _LK_FULL else _MISSION_REF[mission]
     shift = ref - TIME_OFFSET
     good = f[np.isfinite(f) & ~flagged]
     meta = {**_time_meta('BJD_TDB', shift, f"time + {ref:.1f} ({fmt or ('BTJD' if mission == 'TESS' else 'BKJD')})"), 'flux_column': low[name],
             'zero_point': ZERO_POINTS[mission], 'product': 'lightkurve', 'normalised_flux': bool(good.size and 0.5 < np.median(good) < 2),
             'errors_absent': ecol is None, 'mission_inferred': inferred}
-    star = id or head.get('OBJECT') or next((f"{cat} {head[k]}" for k, cat in (('TICID', 'TIC'), ('KEPLERID', 'KIC')) if head.get(k)), None)
-    lc = LightCurve(t[keep] + shift, mag, err, id=star or _file_id(path, None), band=mission if mission != 'K2' else 'Kepler',
+    lc = LightCurve(t[keep] + shift, mag, err, id=id or _star_id(head, mission) or _file_id(path, None), band=mission if mission != 'K2' else 'Kepler',
                     survey=mission, meta=meta, source=source, **kwargs)
     lc.report['quality_rejected'] += int(flagged.sum())
     lc.report['nonpositive_flux_dropped'] += int((no_flux & ~flagged).sum())

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from astropy.time import Time
 
-from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
+from ..lightcurve import LightCurve, LightCurveError, LightCurves, MIN_POINTS, TIME_OFFSET
 from .core import (_container_frame, _attempt, _container, _decimal_points, _decode, _ERR_NAMES, _listed, _separator, _file_id, _fits_frame, _fits_table, _plain_column, _floats, _gather, _header, _is_data, _lines, _MAG_NAMES, _name,
                                  _numeric_table, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_csv, _read_text, _with_index, register_reader)
 from .times import _calendar_dates, _DATE_FORMATS, _ISO_DATE, _TIME_NAMES, _time_meta, _to_reduced
@@ -129,7 +129,8 @@ def read_text(path,                        # text file with a light curve in col
                       survey=survey, meta=meta, source=source, **kwargs)
 
 # %% ../../nbs/01e_io_tables.ipynb #0b11e4d3
-_ID_NAMES = ('id', 'oid', 'objectid', 'object_id', 'objid', 'source_id', 'sourceid', 'star', 'star_id', 'starid', 'name', 'masterid')
+_ID_NAMES = ('obj_id', 'id', 'oid', 'objectid', 'object_id', 'objid', 'source_id', 'sourceid', 'star', 'star_id', 'starid', 'name', 'masterid')   # SkyPortal: obj_id the source, id the row
+_LIMIT_NAMES = ('limiting_mag', 'limmag', 'lim_mag', 'maglim', 'mag_lim', 'limit_mag', 'diffmaglim', 'limiting_magnitude')   # a non-detection's limit
 _BAND_NAMES = ('band', 'filter', 'passband', 'filtercode', 'flt', 'phot_filter', 'fid', 'filtername')
 def _head_lines(text:str, comment:str|None, after:int=2)->tuple[list[str], int|None]:
     "The lines of `text` up to `after` lines past its first data line, and that line's index (None: no data line)."
@@ -215,6 +216,11 @@ def _coded(rows:np.ndarray, codes:dict)->str:
     counts = [f"{n} {what}" for what, c in codes.items() if (n := int(c[rows].sum()))]
     return ', '.join(counts) + (' taken as missing-value codes' if counts else '')
 
+def _row_ids(col:pd.Series, min_points:int)->bool:
+    "Whether an id column holds row ids (a different value on every row, as a database's key): no star could have `min_points` points by it."
+    n = len(col)
+    return min_points > 1 and n >= min_points and col.nunique(dropna=False) == n and col.astype(str).str.strip().nunique() == n
+
 def _labels(col:pd.Series, source:str, what:str)->np.ndarray:
     "Ids or bands as strings without surrounding spaces, except values that would then equal another: those kept verbatim, with a warning."
     raw = col.where(col.notna(), '').astype(str)
@@ -248,8 +254,12 @@ def read_table(path,                            # text/CSV/parquet file (path or
     df, plain = _table_frame(path, source, sep, comment)
     names = [str(c) for c in df.columns]
     low = [n.strip().lower() for n in names]
-    id_col = (low.index(id.strip().lower()) if isinstance(id, str) and id.strip().lower() in low else None) if id is not None else \
-             next((low.index(a) for a in _ID_NAMES if a in low), None)
+    id_col, row_ids = None, []                             # id columns by name, in `_ID_NAMES` order; a row's own key (row id) passed over
+    if id is not None: id_col = low.index(id.strip().lower()) if isinstance(id, str) and id.strip().lower() in low else None
+    else:
+        for j in (low.index(a) for a in _ID_NAMES if a in low):
+            if not _row_ids(df.iloc[:, j], kwargs.get('min_points', MIN_POINTS)): id_col = j; break
+            row_ids.append(names[j])
     bands_given = _spec_list(band)
     band_col = None
     if isinstance(band, str) and band.strip().lower() in low and ',' not in band: band_col = low.index(band.strip().lower())
@@ -265,6 +275,12 @@ def read_table(path,                            # text/CSV/parquet file (path or
                                None if band_col is None else df.iloc[:, band_col].astype(str).to_numpy())
         if implied is not None: id_col = names.index(implied)
     star_default = str(id) if id is not None and id_col is None else _file_id(path, None) if not isinstance(path, pd.DataFrame) else 'star'
+    id_note = f'{implied} (found: no id column named)' if implied else None
+    if row_ids:
+        now = f"the stars by column {names[id_col]!r}" if id_col is not None else f"one star, {star_default!r}"
+        id_note = f"{names[id_col] if id_col is not None else star_default} ({', '.join(row_ids)}: row ids, passed over)"
+        warnings.warn(f"{source}: column {row_ids[0]!r} has a different value on every row: row ids, not star ids; read as {now} "
+                      f"(id= names the star column; CLI --id)", stacklevel=2)
     ids = _labels(df.iloc[:, id_col], source, 'star id') if id_col is not None else np.full(len(df), star_default, dtype=object)
     bandv = _labels(df.iloc[:, band_col], source, 'band') if band_col is not None else None
     if bandv is not None and (bandv == '').all(): bandv = None                  # a band column empty throughout: no bands
@@ -286,12 +302,16 @@ def read_table(path,                            # text/CSV/parquet file (path or
         e = _floats(df.iloc[:, ie], source, names[ie]) if ie is not None else np.full(len(df), np.nan)
         codes = _missing_codes(np.zeros(len(t)) if dates else t, m, e)
         missing = np.logical_or.reduce(list(codes.values()))
+        il = next((low.index(a) for a in _LIMIT_NAMES if a in low), None) if layout == 'long' else None
+        il = None if il in (it, im, ie) else il
+        lim = pd.to_numeric(df.iloc[:, il], errors='coerce').to_numpy(np.float64) if il is not None else np.full(len(df), np.nan)
+        upper = np.isnan(m) & np.isfinite(lim) & ~missing        # no magnitude, a limiting one: a non-detection, not a lost point
         t_red, tmeta = (np.where(missing, np.nan, t), dates[1]) if dates else \
                        _to_reduced(np.where(missing, np.nan, t), names[it], source, time_format or (told and told[0]),
                                    time_ref=(told and told[1]) or df.attrs.get('time_ref'))
         label = label if label is not None else (bands_given[0] if bands_given and band_col is None else None)
         groups = bandv if (bandv is not None and label is None) else np.full(len(df), label or '', dtype=object)
-        cols = dict(time=names[it], mag=names[im], err=None if ie is None else names[ie])
+        cols = dict(time=names[it], mag=names[im], err=None if ie is None else names[ie], **({} if il is None else {'limit': names[il]}))
         named = np.flatnonzero(~nameless)                # rows of each (star, band) found in one pass, not one scan per star
         found = pd.DataFrame({'id': ids[named], 'band': groups[named]}).groupby(['id', 'band'], sort=False).indices
         first = {s: k for k, s in enumerate(dict.fromkeys(ids[named]))}
@@ -299,14 +319,16 @@ def read_table(path,                            # text/CSV/parquet file (path or
             sel = named[found[star, b]]
             key = f"{star} ({b})" if b else str(star)
             def make(sel=sel, star=star, b=b, key=key):
-                keep, why = sel[~missing[sel]], _coded(sel, codes)
+                keep, why, n_up = sel[~missing[sel] & ~upper[sel]], _coded(sel, codes), int(upper[sel].sum())
+                if n_up: why = ', '.join(w for w in (why, f"{n_up} non-detection(s) (no magnitude, a limit in {names[il]!r})") if w)
                 if not len(keep): raise LightCurveError(f"{source}: {key}: no point left of {len(sel)}: {why}")
                 try: lc = LightCurve(t_red[keep], m[keep], e[keep], id=star, band=b or None, survey=survey, sentinel=sentinel,
-                                     meta=dict(tmeta, layout=layout, columns=cols, **({'id_column': f'{implied} (found: no id column named)'} if implied else {})), source=f"{source}: {key}", **kwargs)
+                                     meta=dict(tmeta, layout=layout, columns=cols, **({'id_column': id_note} if id_note else {})), source=f"{source}: {key}", **kwargs)
                 except LightCurveError as ex:
                     if why: raise LightCurveError(f"{ex}; before that, {why}") from None
                     raise
                 lc.report['sentinel_dropped'] += int(missing[sel].sum())
+                if n_up: lc.report['upper_limits_dropped'] += n_up
                 return lc
             lc = _attempt(make, key, errors, skipped)
             if lc is not None: curves.append(lc)

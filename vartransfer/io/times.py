@@ -79,7 +79,7 @@ def _to_reduced(t:np.ndarray, name:str, source:str, time_format:str|None=None, t
 
 # %% ../../nbs/01a2_io_times.ipynb #4b2a1542
 _TIME_NAMES = ('time', 't', 'mjd', 'hjd', 'bjd', 'jd', 'date', 'hjd-2450000', 'mjd_obs', 'jd_obs', 'obsmjd', 'bjd_tdb',
-               'hjd_utc', 'bjd_tcb', 'dateobs', 'date_obs', 'epoch', 'btjd', 'bkjd', 'tjd', 'rjd',
+               'hjd_utc', 'bjd_tcb', 'dateobs', 'date_obs', 'epoch', 'btjd', 'bkjd', 'tjd', 'rjd', 'mjdobs',   # mjdobs: VISTA's VIRAC2
                _ZERO_IN_NAME)   # and any name spelling out its offset ('HJD-2440000', 'BJD - 2457000')
 
 # %% ../../nbs/01a2_io_times.ipynb #42ba4012
