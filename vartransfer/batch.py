@@ -7,11 +7,15 @@ __all__ = ['DROP_NAMES', 'DROP_REPORT_FRACTION', 'OUTPUT_COLUMNS', 'read_feature
            'batch_lightcurves']
 
 # %% ../nbs/03b_batch.ipynb #6acd4a59
+import contextlib
 import hashlib
 import os
 import re
 import signal
+import socket
 import sys
+import time
+import uuid
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -24,13 +28,14 @@ import numpy as np
 import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
-from .features import ALL_NAMES, extract_features
+from .features import ALL_NAMES, FEATURE_NAMES, extract_features
 from .lightcurve import LightCurve, LightCurveError, LightCurves
 from .inputs import (_Task, _check_reader, _expand, _failed_file_id, _message, _not_light_curve_error, _note, _read_file, _skipped_tasks,
                                 batch_inputs)
 
 # %% ../nbs/03b_batch.ipynb #d2fa2af7
 _PART_GLOB = 'part-*.parquet'
+_LOCK_NAME = '.vartransfer.lock'   # in a feature folder while a run writes it: 'pid host'
 DROP_NAMES = ['nonfinite_dropped', 'duplicate_dropped', 'sentinel_dropped', 'mag_range_dropped',  # points cleaning dropped, per star
               'other_dropped']   # the reader's own rules (flags, upper limits, missing values): not in the report
 DROP_REPORT_FRACTION = 0.05   # the batch summary names stars that lost more than this fraction of their points
@@ -104,9 +109,18 @@ def _unique_ids(flat:pd.DataFrame)->tuple[pd.DataFrame, list[str]]:
         notes.append(f"{i}" + (f" ({', '.join(bands)})" if bands else "") + f" from {len(us)} inputs -> {', '.join(new.values())}")
     return flat, notes
 
-def _read_parts(path:Path)->pd.DataFrame:
-    "The rows of a feature folder (id a column, with the task key); of each task only its latest part's rows."
-    frames = [pd.read_parquet(p).assign(_part=i) for i, p in enumerate(sorted(path.glob(_PART_GLOB)))]
+def _read_part(p:Path, warn:bool=True)->pd.DataFrame|None:
+    "One part file's rows; None (and a warning naming it, if `warn`) when it is cut or damaged."
+    try: return pd.read_parquet(p)
+    except (OSError, ValueError) as e:   # pyarrow's ArrowInvalid ('Parquet magic bytes not found') is a ValueError
+        if warn: warnings.warn(f"{p}: an unreadable part file (cut or damaged), skipped; its light curves are computed again "
+                               f"when the same inputs run again ({' '.join(str(e).split())})")
+        return None
+
+def _read_parts(path:Path, warn:bool=True)->pd.DataFrame:
+    "The rows of a feature folder (id a column, with the task key); of each task only its latest part's rows; unreadable parts skipped (a warning if `warn`)."
+    parts = ((i, _read_part(p, warn)) for i, p in enumerate(sorted(path.glob(_PART_GLOB))))
+    frames = [df.assign(_part=i) for i, df in parts if df is not None]
     if not frames: return _frame([], task=True).reset_index().assign(_part=0)
     df = pd.concat(frames, ignore_index=True).reindex(columns=['id'] + OUTPUT_COLUMNS + ['task', '_part'])
     for k in ('task', 'source', 'band'): df[k] = df[k].fillna('').astype(str)
@@ -127,21 +141,73 @@ def read_features(path:str|Path)->pd.DataFrame:  # folder written by `extract_fe
     if not path.is_dir(): raise FileNotFoundError(f"{path}: no such feature folder")
     return _finish(_read_parts(path))
 
-def _done_tasks(path:Path, retry_failed:bool)->dict:
-    "Task key -> number of rows, for the tasks already in the folder (without those with a failure if `retry_failed`)."
+def _star(id:str, band:str)->str:
+    "A star (and band) as an error names it."
+    return f"{id} ({band})" if band else f"{id}"
+
+def _done_tasks(path:Path, retry_failed:bool, names:dict|None=None)->dict:
+    "Task key -> number of rows, for the tasks already in the folder (without those with a failure if `retry_failed`); `names` gets task key -> its first star."
     df = _read_parts(path)
     df = df[df['task'] != '']
     if retry_failed: df = df[~df['task'].isin(set(df.loc[df['error'].notna(), 'task']))]
+    if names is not None:
+        first = df.drop_duplicates('task')
+        names.update(zip(first['task'], map(_star, first['id'], first['band'])))
     return df.groupby('task').size().to_dict()
 
 def _write_part(path:Path, rows:list[dict])->Path:
-    "Write one chunk as the next part file, atomically."
-    existing = [int(p.stem.split('-')[1]) for p in path.glob(_PART_GLOB)]
-    final = path/f"part-{max(existing, default=-1) + 1:05d}.parquet"
-    tmp = final.with_suffix('.tmp')
-    _frame(rows, task=True).reset_index().to_parquet(tmp, index=False)   # id as a plain column
-    os.replace(tmp, final)
-    return final
+    "Write one chunk as the next part file, atomically: written aside, then created under a number no part has yet (exclusively, never over another part)."
+    tmp = path/f"part-{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp"    # a name of its own: writers at once never share it
+    try:
+        _frame(rows, task=True).reset_index().to_parquet(tmp, index=False)   # id as a plain column
+        n = max((int(m.group(1)) for p in path.glob(_PART_GLOB) if (m := re.fullmatch(r'part-(\d+)\.parquet', p.name))), default=-1) + 1
+        while True:
+            final = path/f"part-{n:05d}.parquet"
+            try: os.link(tmp, final); return final                 # fails when the name is taken
+            except FileExistsError: n += 1
+            except OSError:                                         # no hard links here: take the name exclusively, then fill it
+                try: os.close(os.open(final, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+                except FileExistsError: n += 1; continue
+                os.replace(tmp, final); return final
+    finally: tmp.unlink(missing_ok=True)
+
+def _pid_alive(pid:int)->bool:
+    "Whether process `pid` runs on this machine."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True        # another user's
+    except (OverflowError, OSError): return False
+    return True
+
+@contextlib.contextmanager
+def _locked(path:Path):
+    "Hold feature folder `path` for this run: a lock file made exclusively, holding 'pid host'; a stale one (a dead process on this machine) is taken over with a warning; a live one is an error; released at the end."
+    lock, host = path/_LOCK_NAME, socket.gethostname()
+    mine = f"{os.getpid()} {host}\n"
+    for attempt in range(100):
+        try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try: text = lock.read_text(errors='replace')
+            except FileNotFoundError: continue                     # released meanwhile: try again
+            if text == mine:                                       # held by this process already (the CLI around the batch)
+                yield lock                                         # not taken twice, and released by that outer hold
+                return
+            if not text.endswith('\n') and attempt < 20: time.sleep(0.1); continue   # being written
+            pid, _, owner = text.strip().partition(' ')
+            live = pid.isdigit() and (owner != host or _pid_alive(int(pid)))
+            if live: raise FileExistsError(f"another vartransfer run is writing {path} (pid {pid}" + ("" if owner == host else f" on {owner}")
+                                           + "); wait for it or use another output") from None
+            warnings.warn(f"{path}: took over the lock of a run that is gone (pid {pid or '?'})")
+            with contextlib.suppress(FileNotFoundError):
+                if lock.read_text(errors='replace') == text: lock.unlink()   # still the stale one
+            continue
+        with os.fdopen(fd, 'w') as f: f.write(mine)
+        break
+    else: raise FileExistsError(f"{path}: could not take its lock {lock}; remove it if no vartransfer run writes there")
+    try: yield lock
+    finally:
+        with contextlib.suppress(OSError):
+            if lock.read_text() == mine: lock.unlink()
 
 # %% ../nbs/03b_batch.ipynb #b47c1a01
 def _file_digest(path, cache:dict)->bytes:
@@ -168,10 +234,16 @@ def _task_key(t:_Task, options:str, cache:dict)->str:
         if t.source and Path(t.source).is_file(): h.update(_file_digest(t.source, cache))
     return h.hexdigest()
 
+def _check_finite(feats:dict)->dict:
+    "`feats`; LightCurveError naming those of the 16 features that are NaN or infinite (a model could not use the row)."
+    bad = [k for k in FEATURE_NAMES if not np.isfinite(np.asarray(feats[k], dtype=np.float64)).all()]
+    if bad: raise LightCurveError(f"non-finite feature(s) {', '.join(bad)}: {', '.join(str(feats[k]) for k in bad)}")
+    return feats
+
 def _curve_row(lc:LightCurve, source:str, kwargs:dict)->dict:
-    "The row of one light curve: features, or the failure; with the points its cleaning dropped."
+    "The row of one light curve: features, or the failure (also when one of the 16 features is NaN or infinite); with the points its cleaning dropped."
     key = (str(lc.id) if lc.id is not None else (PurePath(source).stem if source else ''), lc.band or '')
-    try: return _row(key, extract_features(lc, **kwargs), None, source, _drops(lc))
+    try: return _row(key, _check_finite(extract_features(lc, **kwargs)), None, source, _drops(lc))
     except Exception as e: return _row(key, None, _message(e, source), source, _drops(lc))   # a failure is a row
 
 def _task_rows(t:_Task, ctx:dict)->tuple[list, str|None]:
@@ -250,63 +322,71 @@ def extract_features_batch(curves,                  # LightCurve(s), files, fold
     import vartransfer.batch as module     # the importable worker, also when this runs from the notebook
     tasks = _expand(curves, reader, set())
     out = None if output is None else Path(output)
-    done = {}
+    done, names, held = {}, {}, contextlib.ExitStack()   # names: task key -> its first star, of each task with rows in `out`
     if out is not None:
         if out.exists() and not out.is_dir():
             raise FileExistsError(f"{out}: a file is where the feature folder should go; move it away or give another folder")
         out.mkdir(parents=True, exist_ok=True)
-        done = _done_tasks(out, retry_failed or errors == 'raise')   # raise: a failure kept from before fails again
-    options = repr(sorted((k, repr(v)) for k, v in {**kwargs, 'reader': reader}.items() if k not in ('nthreads', 'backend')))
-    work = partial(module._run_task, ctx=dict(reader=reader, features=dict(kwargs, nthreads=kwargs.get('nthreads', 1))))
-    bar = progress_bar(range(total), leave=False) if progress and total else None
-    if bar is not None: bar.update(0)
-    summary, rows, keys, notes, cache, seen, pools = dict(total=0, computed=0, skipped=0, failed=0), [], {}, [], {}, 0, []
-    repeats = {}
-    def make_pool(): return ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn'), initializer=module._ignore_sigint)
-    try:
-        while True:
-            chunk = list(islice(tasks, chunk_size))
-            if not chunk: break
-            notes += [_note(t.source, t.error) for t in chunk if t.kind == 'ignored']
-            keyed = []
-            for t in chunk:             # the same star twice (copies of an archive): two tasks, two rows, ids made unique
-                if t.kind == 'ignored': continue
-                k = _task_key(t, options, cache)
-                repeats[k] = repeats.get(k, 0) + 1
-                keyed.append((k if repeats[k] == 1 else f"{k}-{repeats[k]}", t))
-            for k, _ in keyed: keys.setdefault(k, len(keys))
-            todo = [(k, t) for k, t in keyed if k not in done]
-            summary['skipped'] += sum(done[k] for k, _ in keyed if k in done)
-            seen += len(chunk) - len(todo)
-            if not pools and n_jobs > 1 and todo: pools.append(make_pool())
-            got = {}
-            try:
-                for i, (new, note, warned) in _results(pools, make_pool, work, todo, reader):
-                    got[i] = [dict(r, task=todo[i][0]) for r in new]
-                    if note: notes.append(note)
-                    for w in warned: warnings.warn(w)
-                    seen += 1
-                    if bar is not None: bar.update(min(seen, total))
-                    failed = next((r['error'] for r in new if r['error'] is not None), None)
-                    if failed is not None and errors == 'raise': raise LightCurveError(failed.removeprefix('LightCurveError: '))
-            finally:                                   # what is done is kept, also when stopped
-                new = [r for i in sorted(got) for r in got[i]]
-                summary['computed'] += len(new)
-                summary['failed'] += sum(r['error'] is not None for r in new)
-                if out is not None and new: _write_part(out, new)
-                elif out is None: rows.extend(new)
-    except BaseException:
-        if pools: _stop(pools.pop())
-        raise
-    finally:
-        if pools: pools.pop().shutdown(wait=True)
-        if bar is not None: bar.on_iter_end()
-    flat = _read_parts(out) if out is not None else pd.DataFrame(rows, columns=['id'] + OUTPUT_COLUMNS + ['task'])
-    flat = flat[flat['task'].isin(keys)]
-    flat = flat.iloc[np.argsort(flat['task'].map(keys).to_numpy(), kind='stable')]   # in input order
-    df = _finish(flat)
-    summary['total'] = len(df)
-    df.attrs.update(summary=summary, ignored=notes)
+        held.enter_context(_locked(out))       # one run at a time writes a folder
+    with held:
+        if out is not None: done = _done_tasks(out, retry_failed or errors == 'raise', names)   # raise: a failure kept from before fails again
+        options = repr(sorted((k, repr(v)) for k, v in {**kwargs, 'reader': reader}.items() if k not in ('nthreads', 'backend')))
+        work = partial(module._run_task, ctx=dict(reader=reader, features=dict(kwargs, nthreads=kwargs.get('nthreads', 1))))
+        bar = progress_bar(range(total), leave=False) if progress and total else None
+        if bar is not None: bar.update(0)
+        summary, rows, keys, notes, cache, seen, pools = dict(total=0, computed=0, skipped=0, failed=0), [], {}, [], {}, 0, []
+        repeats = {}
+        def make_pool(): return ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn'), initializer=module._ignore_sigint)
+        try:
+            while True:
+                chunk = list(islice(tasks, chunk_size))
+                if not chunk: break
+                notes += [_note(t.source, t.error) for t in chunk if t.kind == 'ignored']
+                keyed = []
+                for t in chunk:             # the same star twice (copies of an archive): two tasks, two rows, ids made unique
+                    if t.kind == 'ignored': continue
+                    k = _task_key(t, options, cache)
+                    repeats[k] = repeats.get(k, 0) + 1
+                    keyed.append((k if repeats[k] == 1 else f"{k}-{repeats[k]}", t))
+                for k, _ in keyed: keys.setdefault(k, len(keys))
+                todo = [(k, t) for k, t in keyed if k not in done]
+                summary['skipped'] += sum(done[k] for k, _ in keyed if k in done)
+                seen += len(chunk) - len(todo)
+                if not pools and n_jobs > 1 and todo: pools.append(make_pool())
+                got = {}
+                try:
+                    for i, (new, note, warned) in _results(pools, make_pool, work, todo, reader):
+                        got[i] = [dict(r, task=todo[i][0]) for r in new]
+                        if note: notes.append(note)
+                        for w in warned: warnings.warn(w)
+                        seen += 1
+                        if bar is not None: bar.update(min(seen, total))
+                        failed = next((r['error'] for r in new if r['error'] is not None), None)
+                        if failed is not None and errors == 'raise': raise LightCurveError(failed.removeprefix('LightCurveError: '))
+                finally:                                   # what is done is kept, also when stopped
+                    new = [r for i in sorted(got) for r in got[i]]
+                    summary['computed'] += len(new)
+                    summary['failed'] += sum(r['error'] is not None for r in new)
+                    if out is not None and new:
+                        _write_part(out, new)
+                        for r in new: names.setdefault(r['task'], _star(r['id'], r['band']))
+                    elif out is None: rows.extend(new)
+        except BaseException:
+            if pools: _stop(pools.pop())
+            raise
+        finally:
+            if pools: pools.pop().shutdown(wait=True)
+            if bar is not None: bar.on_iter_end()
+        flat = _read_parts(out, warn=False) if out is not None else pd.DataFrame(rows, columns=['id'] + OUTPUT_COLUMNS + ['task'])
+        flat = flat[flat['task'].isin(keys)]
+        present = set(flat['task'])
+        lost = [names[k] for k in keys if k in names and k not in present]   # rows written (or resumed), gone now: never a short table
+        if lost: raise FileNotFoundError(f"{out}: the rows of {len(lost)} light curve(s) are gone from its part files (e.g. {', '.join(lost[:3])}): "
+                                         "another process wrote or removed parts there; run again to compute them")
+        flat = flat.iloc[np.argsort(flat['task'].map(keys).to_numpy(), kind='stable')]   # in input order
+        df = _finish(flat)
+        summary['total'] = len(df)
+        df.attrs.update(summary=summary, ignored=notes)
     if report:
         print(f"features: {summary['computed']} computed ({summary['failed']} failed), {summary['skipped']} resumed"
               + (f", in {out}" if out is not None else ""))

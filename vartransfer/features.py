@@ -70,8 +70,13 @@ def hl_amp_ratio(mag:np.ndarray,  # magnitudes
     w, med = 1. / err, np.median(mag)
     faint = mag > med
     dev = (mag - med) ** 2 * w
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return float(np.sqrt((dev[faint].sum() / w[faint].sum()) / (dev[~faint].sum() / w[~faint].sum())))
+    with np.errstate(invalid='ignore', divide='ignore', over='ignore'):
+        r = float(np.sqrt((dev[faint].sum() / w[faint].sum()) / (dev[~faint].sum() / w[~faint].sum())))
+    if not np.isfinite(r):   # UPSILoN gives NaN or inf here: undefined, so the star fails with a reason
+        at = int((mag == med).sum())
+        raise LightCurveError(f"hl_amp_ratio undefined: {at} of {len(mag)} magnitudes equal the median ({med:g}), so the "
+                              f"{'faint half is empty' if not faint.any() else 'bright half has no spread'}")
+    return r
 
 def cusum(mag:np.ndarray, weighted_mean:float, weighted_std:float)->float:
     "Range of the cumulative sum of (mag - weighted mean) / (N weighted std)."

@@ -9,6 +9,7 @@ __all__ = ['COLLECTION_SUFFIXES', 'READER_OPTIONS', 'not_a_light_curve', 'csv_he
 import csv
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -66,7 +67,7 @@ _DOC_SUFFIXES = ('.md', '.rst', '.pdf', '.png', '.jpg', '.jpeg', '.gif', '.svg',
 _MAGIC = {b'\x89PNG': 'a PNG image', b'\xff\xd8\xff': 'a JPEG image', b'GIF8': 'a GIF image', b'%PDF': 'a PDF document'}
 
 def not_a_light_curve(path)->str|None:  # a file
-    "Why `path` is no light-curve file at all (hidden, empty, a README, a document or image), else None."
+    "Why `path` is no light-curve file at all (hidden, empty, a README, a document or image, a pipe or device), else None."
     p = Path(path)
     name = p.name.lower()
     if name.startswith('.'): return "a hidden file"
@@ -74,10 +75,17 @@ def not_a_light_curve(path)->str|None:  # a file
     suffix = next((s for s in _DOC_SUFFIXES if name.endswith(s)), None)
     if suffix: return f"a {suffix} file"
     try:
-        if p.stat().st_size == 0: return "an empty file"
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):   # read once, and by name in a worker: no pipes
+            return f"not a regular file ({_special_kind(st.st_mode)}): save it to a file first"
+        if st.st_size == 0: return "an empty file"
         with open(p, 'rb') as fh: head = fh.read(8)
     except OSError: return None       # unreadable: the reader says why, as a failure
     return next((what for magic, what in _MAGIC.items() if head.startswith(magic)), None)
+
+def _special_kind(mode:int)->str:
+    "What a file that is no regular file is, by its `stat` mode."
+    return "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
 
 class _Task:
     "One unit of a batch: a light curve ('curve'), a file read by a worker ('file'), a failure ('failed') or a skipped file ('ignored')."
@@ -194,7 +202,7 @@ def _expand(curves, reader:dict, seen:set):
     elif isinstance(curves, (str, Path)):
         p = Path(curves)
         if not p.is_dir(): yield from _file_tasks(p, reader, seen); return
-        files = sorted(f for f in p.rglob('*') if not f.is_dir())
+        files = sorted(f for f in p.rglob('*') if not f.is_dir() or f.is_symlink())   # links to folders listed, not followed
         if not files: yield _Task('ignored', source=str(p), error="a folder without files")
         roots = _hats_roots([p, *sorted({f.parent for f in files} - {p})])   # HATS catalogues in it
         for f in files:
@@ -207,8 +215,9 @@ def _expand(curves, reader:dict, seen:set):
     else: raise TypeError(f"extract_features_batch takes light curves, files or folders, not {type(curves).__name__}")
 
 def _not_a_file(f:Path)->str|None:
-    "Why a folder entry is no regular file (a broken link, a pipe, a socket, a device), else None."
+    "Why a folder entry is no regular file (a broken link, a link to a folder, a pipe, a socket, a device), else None."
     if f.is_symlink() and not f.exists(): return f"a broken link (to {os.readlink(f)})"
+    if f.is_symlink() and f.is_dir(): return f"a link to a folder, not followed (to {os.readlink(f)}; give that folder to read it)"
     if f.is_file(): return None
     return "not a regular file (" + ("a named pipe" if f.is_fifo() else "a socket" if f.is_socket() else "a device") + ")"
 

@@ -92,7 +92,8 @@ class TaxonomyClassifier(Classifier):
         self.matrix = member_matrix(self.classes, source.classes, mapper)
         empty = [c for c, n in zip(self.classes, self.matrix.sum(0)) if n == 0]
         if uncovered not in ('raise', 'prior'): raise ValueError(f"TaxonomyClassifier: uncovered must be 'raise' or 'prior', got {uncovered!r}")
-        if len(empty) == len(self.classes): raise ValueError(f"TaxonomyClassifier: no source class maps onto any of {self.classes}")
+        if len(empty) == len(self.classes): raise ValueError(f"TaxonomyClassifier: no source class maps onto any of {self.classes[:12]}"
+                                                               + (f"... ({len(self.classes)} in all)" if len(self.classes) > 12 else ''))
         if empty and uncovered == 'raise':
             raise ValueError(f"TaxonomyClassifier: no source class maps onto {empty}: a zero-shot classifier cannot predict them "
                              "(see `vartransfer.taxonomy.resolve_class`)")
@@ -246,10 +247,13 @@ def transfer_learner(source:VarClassifier,          # the source classifier
     net = copy.deepcopy(source.net).cpu()
     X_u = None if unlabelled is None else dls.transform(unlabelled)
     if X_u is not None and not np.isfinite(X_u).all():
-        raise ValueError("transfer_learner: unlabelled stars with non-finite features; drop them first")
+        bad = ~np.isfinite(X_u).all(1)
+        raise ValueError(f"transfer_learner: {bad.sum()} unlabelled star(s) with features non-finite after the source's transform "
+                         f"(non-finite, or beyond float32), e.g. {list(unlabelled.index[bad][:3])}; drop them first")
     M = member_matrix(dls.vocab, source.classes, mapper) if head_init == 'taxonomy' else None
     if M is not None and not M.any():
-        warnings.warn(f"transfer_learner: no target class {list(dls.vocab)} is, or belongs to, a source class: random head "
+        from vartransfer.io.core import _listed
+        warnings.warn(f"transfer_learner: no target class {_listed(list(dls.vocab))} is, or belongs to, a source class: random head "
                       "(see `vartransfer.taxonomy.resolve_class`)", stacklevel=2)
         head_init = 'random'
     if head_init == 'taxonomy':

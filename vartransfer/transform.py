@@ -109,7 +109,7 @@ def __call__(self:FeatureTransform,
     for f, m in self.minimum.items():
         j = self.features.index(f)
         X[:, j] = _log_part(X[:, j] - m, self.mode, 10 ** (self.median[j] - self.clip * self.std[j]))
-    return ((X - self.median) / self.std).astype(np.float32)
+    with np.errstate(over='ignore'): return ((X - self.median) / self.std).astype(np.float32)   # beyond float32: inf (`Classifier.out_of_range`)
 
 # %% ../nbs/07_transform.ipynb #b7ded747
 @patch(cls_method=True)

@@ -74,6 +74,12 @@ def main(argv:list[str]|None=None)->int:
             if args.traceback: raise
             print(f"vartransfer {args.command}: error: {_error_line(e)}", file=sys.stderr)
             return 1
+        except MemoryError as e:   # numpy's names the array it could not allocate
+            if args.traceback: raise
+            said = f" ({_one_line(e)})" if str(e) else ""
+            print(f"vartransfer {args.command}: error: out of memory reading or computing{said}: split the input, use --limit, "
+                  "or a parquet/HATS catalogue with --cluster", file=sys.stderr)
+            return 1
         except KeyboardInterrupt:
             print(f"vartransfer {args.command}: interrupted (`features` continues where it stopped when run again)", file=sys.stderr)
             return 130

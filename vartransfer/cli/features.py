@@ -41,20 +41,25 @@ def cmd_features(args)->int:
     if on_cluster(args): return run_on_cluster(args, out)
     if work.exists() and not work.is_dir():
         raise FileExistsError(f"{work}: a file is where the parts folder should go; move it away or pass --work FOLDER")
-    from vartransfer.batch import extract_features_batch
+    from vartransfer.batch import _locked, extract_features_batch
     reader = reader_options(args)
     items = light_curve_items(args.inputs, args.limit, reader)
-    if args.force: _clear_work(work)          # --force recomputes: no part of an earlier run is reused
-    if any(work.glob('part-*.parquet')): print(f"resuming from {work}")
-    df = extract_features_batch(items, n_jobs=args.jobs, output=work, chunk_size=args.chunk_size, progress=not args.quiet,
-                                errors=args.errors, reader=reader, report=False)
-    summary = df.attrs.get('summary', {})
-    try: computed_or_fail(df)
-    except ValueError:
-        if not args.keep_work: _clear_work(work)
-        raise
-    write_table(df, out, args.force)
-    if not args.keep_work: _clear_work(work)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        with _locked(work):                       # held from the first clearing to the last: a run writing there is never cleared
+            if args.force: _clear_work(work)      # --force recomputes: no part of an earlier run is reused
+            if any(work.glob('part-*.parquet')): print(f"resuming from {work}")
+            df = extract_features_batch(items, n_jobs=args.jobs, output=work, chunk_size=args.chunk_size, progress=not args.quiet,
+                                        errors=args.errors, reader=reader, report=False)
+            summary = df.attrs.get('summary', {})
+            try: computed_or_fail(df)
+            except ValueError:
+                if not args.keep_work: _clear_work(work)
+                raise
+            write_table(df, out, args.force)
+            if not args.keep_work: _clear_work(work)
+    finally:
+        if work.is_dir() and not any(work.iterdir()): work.rmdir()
     print(f"wrote {len(df)} feature rows to {out}: {summary.get('computed', 0)} computed now, "
           f"{summary.get('skipped', 0)} resumed, {df['error'].notna().sum()} failed (see its 'error' column)")
 

@@ -160,6 +160,21 @@ def _unreadable(p:Path, e:Exception)->ValueError:
 
 _READ_ERRORS = (ValueError, OSError, EOFError, zlib.error, csv.Error, UnicodeDecodeError)
 
+def _read_piped_labels(p:Path, *args)->pd.Series:
+    "`read_labels` of a pipe (`--labels <(...)`): its bytes read once into a file of the same name, messages naming the pipe."
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        q = Path(d) / (p.name or 'labels')
+        try: q.write_bytes(p.read_bytes())
+        except OSError as e: raise ValueError(f"{p}: labels could not be read ({_one_line(e)}); save them to a file") from None
+        def named(s): return str(s).replace(str(q), str(p))
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter('always')
+            try: labels = read_labels(q, *args)
+            except (ValueError, KeyError, FileNotFoundError) as e: raise type(e)(named(e.args[0] if e.args else e)) from None
+    for w in said: warnings.warn(named(w.message), w.category)
+    return labels
+
 def read_labels(path,                # labels: CSV/TSV/text (a header, or none: columns by position), parquet, FITS, VOTable, ECSV or IPAC
                 ids=None,            # the ids of the data (None: keep every label)
                 column:str='label',  # the label column or its 0-based position (default: 'label', else a catalogue's such as 'Type', 'best_class_name')
@@ -168,6 +183,7 @@ def read_labels(path,                # labels: CSV/TSV/text (a header, or none: 
                )->pd.Series:         # label per id, named 'label'
     "The labels of a table, restricted to `ids`; the columns found by name in any case (or position); one-line errors for a wrong file."
     p = Path(path)
+    if p.exists() and not p.is_file() and not p.is_dir(): return _read_piped_labels(p, ids, column, id_column, classes)
     if not p.is_file(): raise FileNotFoundError(f"{p}: no such labels file")
     names = {n.casefold() for n in (*_ID_COLUMNS, *_LABEL_COLUMNS, id_column, column) if not n.strip().isdigit()}   # a header has one of these
     try:
@@ -348,11 +364,16 @@ def _one_band(table:pd.DataFrame,     # feature table, indexed by id
         raise ValueError(f"the feature table has several rows per id (bands {bands}); pick one with --band")
     return table
 
-def _finite(table:pd.DataFrame, features:list[str])->pd.Series:
-    "Rows whose `features` are all finite."
+def _finite(table:pd.DataFrame, features:list[str],
+            models=(),   # classifiers whose range the features must be in too (`Classifier.out_of_range`: beyond float32)
+           )->pd.Series:
+    "Rows whose `features` are all finite (and usable by `models`)."
     missing = [f for f in features if f not in table.columns]
     if missing: raise ValueError(f"the feature table lacks column(s) {missing}")
-    return pd.Series(np.isfinite(table[features].to_numpy(np.float64)).all(1), index=table.index)
+    ok = np.isfinite(table[features].to_numpy(np.float64)).all(1)
+    for m in models:
+        if ok.any(): ok[ok] &= ~m.out_of_range(table[ok]).any(axis=1).to_numpy()
+    return pd.Series(ok, index=table.index)
 
 def _band_and_labels(table:pd.DataFrame, args,
                      classes=(),   # a model's classes, when the labels are scored against it (`read_labels`)
@@ -366,11 +387,14 @@ def _band_and_labels(table:pd.DataFrame, args,
     table = _one_band(table, getattr(args, 'band', None), labelled)
     return table, _labels_among(every, table.index, args.labels)
 
-def _labelled(table:pd.DataFrame, args, features:list[str])->tuple[pd.DataFrame, pd.Series]:
+def _labelled(table:pd.DataFrame, args, features:list[str],
+              models=(),   # source classifiers whose range the features must be in (see `_finite`)
+             )->tuple[pd.DataFrame, pd.Series]:
     "Feature rows with finite features and their labels (from `args.labels`, `args.label_column`)."
     table, labels = _band_and_labels(table, args)
-    ok = _finite(table.loc[labels.index], features)
-    if not ok.all(): warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features left out, e.g. {list(ok.index[~ok][:3])}")
+    ok = _finite(table.loc[labels.index], features, models)
+    if not ok.all(): warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features (non-finite, or beyond the model's float32 range) "
+                                   f"left out, e.g. {list(ok.index[~ok][:3])}")
     labels = labels[ok.to_numpy()]
     if labels.empty: raise ValueError("no labelled star has usable features")
     return table, labels

@@ -169,13 +169,15 @@ def class_notes(classes:list,    # the target classes
     resolved = ClassMapper(classes).resolved
     read = [f"{c} -> {t} ({how})" for c, (t, how) in resolved.items() if t is not None and t != c]
     gaps = set.intersection(*(set(uncovered_classes(classes, s.classes)) for s in sources.values()))
-    lines = [f"classes read through the taxonomy: {', '.join(read)}"] if read else []
+    from vartransfer.io.core import _listed
+    lines = [f"classes read through the taxonomy: {', '.join(read[:12])}" + (f", ... ({len(read)} in all)" if len(read) > 12 else '')] if read else []
     if gaps:
-        why = '; '.join(f"{c}: {'no source class left for ' + t if t else how}" for c, (t, how) in resolved.items() if c in gaps)
+        why = [f"{c}: {'no source class left for ' + t if t else how}" for c, (t, how) in resolved.items() if c in gaps]
+        why = '; '.join(why[:6]) + (f"; ... ({len(why)} in all)" if len(why) > 6 else '')
         alone = ("no zero-shot candidates, and the new heads start at random; class names the taxonomy reads (EW, RRAB, Mira, CEPH, ...: "
                  "any survey's spelling) let transfer start from the sources' classes" if len(gaps) == len(classes) else
                  "zero-shot candidates give them their labelled proportion")
-        lines.append(f"no source class feeds {sorted(gaps, key=classes.index)} ({why}): learned from their labels alone ({alone})")
+        lines.append(f"no source class feeds {_listed(sorted(gaps, key=classes.index))} ({why}): learned from their labels alone ({alone})")
     return lines
 
 def cmd_transfer(args)->int:
@@ -190,9 +192,14 @@ def cmd_transfer(args)->int:
     if args.single and len(sources) > 1: raise ValueError(f"--single takes one source model, --model names {len(sources)}")
     first = next(iter(sources.values()))
     feats = list(dict.fromkeys(f for s in sources.values() for f in s.features))
-    table, labels = _labelled(load_features([args.features], progress=not args.quiet), args, feats)
+    table, labels = _labelled(load_features([args.features], progress=not args.quiet), args, feats, list(sources.values()))
     _check_classes(labels, 'transfer', args.label_column)
-    unlabelled = table[_finite(table, feats).to_numpy()]
+    finite = _finite(table, feats)
+    usable = _finite(table, feats, list(sources.values()))
+    far = finite & ~usable
+    if far.any(): warnings.warn(f"{far.sum()} star(s) with features beyond the source models' float32 range left out, "
+                                f"e.g. {list(far.index[far.to_numpy()][:3])}")
+    unlabelled = table[usable.to_numpy()]
     n_groups = len(varnet_splitter(first.net))   # fit_transfer: the head, then one stage per further layer group
     per_fit = args.head_epochs + (args.epochs * (n_groups - 1) if args.epochs else 0)
     fit = dict(head_epochs=args.head_epochs, epochs=args.epochs)
@@ -216,7 +223,8 @@ def cmd_transfer(args)->int:
                     augmented_copies=0 if aug is None else args.copies)
     path = clf.save(stem)
     kind = 'transferred' if args.single else 'stacked'
-    print(f"{kind} {spec} with {len(labels)} labelled stars to {len(clf.classes)} classes {clf.classes} "
+    from vartransfer.io.core import _listed
+    print(f"{kind} {spec} with {len(labels)} labelled stars to {len(clf.classes)} classes {_listed(clf.classes)} "
           f"-> {path.with_suffix('')}.{{safetensors,json}}")
     for line in class_notes(list(clf.classes), sources): print(line)
     if not args.single:
@@ -315,7 +323,10 @@ def cmd_evaluate(args)->int:
     predicted = superclass_predictions(pred, list(model.classes)) if args.superclass else pred['class']
     if unknown: warnings.warn(f"labels {unknown} are not classes of the model: those stars are always wrong")
     ok = predicted.notna().to_numpy()
-    if not ok.all(): warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features are not scored")
+    if not ok.all():
+        why = pred['error'] if 'error' in pred.columns else pd.Series(None, index=pred.index, dtype=object)
+        eg = '; '.join(f"{i}: {e}" if isinstance(e, str) and e else str(i) for i, e in why[~ok][:3].items())
+        warnings.warn(f"{(~ok).sum()} labelled star(s) without usable features are not scored, e.g. {eg}")
     y_true, y_pred = labels[ok].tolist(), predicted[ok].tolist()
     if len(set(y_true)) < 2: warnings.warn(f"the scored labels hold one class ({y_true[0]!r}, {len(y_true)} star(s)): MCC is 0 by "
                                            "definition and says nothing; score stars of at least 2 classes")

@@ -7,6 +7,7 @@ __all__ = ['TABLE_FORMATS', 'table_format', 'check_output', 'check_output_dir', 
            'is_feature_table']
 
 # %% ../../nbs/20a2_cli_tables.ipynb #e137c6b6
+import io
 import os
 from collections import Counter
 import zlib
@@ -68,6 +69,11 @@ def _fits_table(df:pd.DataFrame):
         else: cols[c] = np.array([str(v).encode('utf-8') for v in s.astype(object).where(s.notna(), '')], dtype=bytes)   # UTF-8: any id or path
     return Table(cols)
 
+def _has_cr(df:pd.DataFrame)->bool:
+    "Whether a text cell or column name of `df` holds a carriage return."
+    cols = [c for c in df.columns if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype)]
+    return any('\r' in str(c) for c in df.columns) or any(df[c].map(lambda v: isinstance(v, str) and '\r' in v).any() for c in cols)
+
 def write_table(df:pd.DataFrame,   # indexed by id (or with an id column)
                 path,              # .parquet, .csv(.gz) or .fits
                 force:bool=False,  # overwrite an existing file
@@ -81,7 +87,9 @@ def write_table(df:pd.DataFrame,   # indexed by id (or with an id column)
     tmp = p.with_name(f".{p.name}.part")
     try:
         if fmt == 'parquet': out.to_parquet(tmp, index=False)
-        elif fmt == 'csv': out.to_csv(tmp, index=False, compression='gzip' if p.name.lower().endswith('.gz') else None)
+        elif fmt == 'csv':   # a '\r' in a text field is quoted only when it is part of the line terminator (Python's csv)
+            out.to_csv(tmp, index=False, compression='gzip' if p.name.lower().endswith('.gz') else None,
+                       lineterminator='\r\n' if _has_cr(out) else '\n')
         else: _fits_table(out).write(tmp, format='fits', overwrite=True)
         os.replace(tmp, p)
     finally:
@@ -121,16 +129,22 @@ def _check_last_row(p:Path, n_columns:int, sep:str=','):
     "ValueError when the last row of a CSV has fewer fields than the header (a file cut short)."
     import csv, gzip
     gz = p.name.lower().endswith('.gz')
-    last = b''
+    tail = []   # the last lines, back to the start of the last record (a quoted field may hold line breaks)
     try:
         with (gzip.open(p, 'rb') if gz else open(p, 'rb')) as f:
             if not gz and f.seek(0, os.SEEK_END) > 1 << 16: f.seek(-(1 << 16), os.SEEK_END)
             else: f.seek(0)
             for line in f:
-                if line.strip(): last = line
+                tail.append(line)
+                if len(tail) > 64: tail = tail[-64:]
     except (OSError, EOFError, zlib.error) as e:
         raise ValueError(f"{p}: not a readable csv table ({type(e).__name__}: {_one_line(e)}; the file is truncated?)") from None
-    fields = next(csv.reader([last.decode('utf-8', 'replace')], delimiter=sep), [])
+    while tail and not tail[-1].strip(): tail.pop()
+    k = len(tail) - 1
+    while k > 0 and b''.join(tail[k:]).count(b'"') % 2: k -= 1   # inside a quoted field: its record began on an earlier line
+    last = b''.join(tail[max(k, 0):])
+    try: fields = next(csv.reader(io.StringIO(last.decode('utf-8', 'replace'), newline=''), delimiter=sep), [])
+    except csv.Error: return   # not decidable from the tail; pandas read the table
     if len(fields) < n_columns:
         raise ValueError(f"{p}: the last row is cut short ({len(fields)} of {n_columns} fields; the file is truncated): "
                          "write the table again, or delete that row")

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _columns, _container, _detections_frame, _file_id, _floats, _decode, _gather, _is_data, _listed, _name, _numeric_table, _read_bytes,
-                                 _read_csv, _read_text, register_reader)
+from .core import (_attempt, _columns, _container, _detections_frame, _file_id, _floats, _decode, _gather, _listed, _name, _read_bytes, _read_text, register_reader)
+from .text import _is_data, _numeric_table, _read_csv
 from .times import _time_meta
 
 # %% ../../nbs/01c_io_asas.ipynb #b900ff96

@@ -8,7 +8,6 @@ __all__ = ['READERS', 'READ_MAX_BYTES', 'NotALightCurve', 'register_reader', 'li
 # %% ../../nbs/01a_io_core.ipynb #121b2343
 import bz2
 import codecs
-import csv
 import io
 import lzma
 import re
@@ -25,6 +24,7 @@ from astropy.time import Time, TimeDelta
 from ..lightcurve import _one_line, _with_index, LightCurve, LightCurveError, LightCurves
 from .answers import _json_frame
 from .times import _time_values
+from .text import _read_csv
 
 # %% ../../nbs/01a_io_core.ipynb #e7d16d32
 READERS: dict[str, Callable] = {}   # format name -> reader function
@@ -133,91 +133,15 @@ def _read_text(src, source:str)->str:
     "Text of a path or file object (compression, byte-order marks and encodings handled: `_read_bytes`, `_decode`)."
     return _decode(_read_bytes(src, source), source)
 
+def _printable(s:str)->str:
+    "A message with control characters (from another library's message about damaged bytes) shown as '?'."
+    return ''.join(c if c.isprintable() else '?' for c in s)
+
 def _listed(names, k:int=12)->str:
     "Column names for a one-line message: the first `k` (each cut to 40 characters), then how many in all."
     names = [str(n) for n in names]
     cut = [n if len(n) <= 40 else n[:37] + '...' for n in names[:k]]
     return str(cut) if len(names) <= k else f"{str(cut)[:-1]}, ...] ({len(names)} in all)"
-
-def _lines(text:str, block:int=1 << 20):
-    "The lines of `text` as `str.splitlines` gives them, one block of about `block` characters at a time (no list of every line of a large file)."
-    start = 0
-    while start < len(text):
-        end = text.find('\n', start + block)
-        end = len(text) if end < 0 else end + 1
-        yield from text[start:end].splitlines()
-        start = end
-
-def _is_data(line:str, comment:str|None)->bool:
-    s = line.strip()
-    return bool(s) and not (comment and s.startswith(comment))
-
-def _diagnose(text:str, source:str, names, sep:str|None, comment:str|None):
-    "Find the first bad line of a numeric table and raise a `LightCurveError` describing it."
-    lines = [(i, l) for i, l in enumerate(text.splitlines(), 1) if _is_data(l, comment)]
-    last = lines[-1][0] if lines else 0
-    for i, line in lines:
-        if comment: line = re.split(rf'(?:^|(?<=\s)){re.escape(comment)}', line, maxsplit=1)[0]   # '1 2 3 # note'; 'star#1' is data
-        tokens = [t.strip() for t in line.split(sep)] if sep else line.split()
-        if len(tokens) != len(names):
-            hint = " (truncated file?)" if i == last and len(tokens) < len(names) else ""
-            raise LightCurveError(f"{source}: line {i} has {len(tokens)} column(s), expected {len(names)} "
-                                  f"({', '.join(names)}){hint}")
-        for j, tok in enumerate(tokens):
-            try: float(tok)
-            except ValueError:
-                raise LightCurveError(f"{source}: line {i}, column {j + 1} ({names[j]}): {tok!r} is not a number") from None
-    raise LightCurveError(f"{source}: could not parse the numeric table")
-
-def _numeric_table(text:str, source:str, names:tuple, sep:str|None=None, comment:str|None='#')->np.ndarray:
-    "A float array with one column per name; strict about column counts and numbers."
-    if not any(_is_data(l, comment) for l in _lines(text)):
-        raise LightCurveError(f"{source}: no data rows (empty file?)")
-    try: a = np.loadtxt(_lines(text), delimiter=sep, comments=comment, ndmin=2, dtype=np.float64)
-    except ValueError: _diagnose(text, source, names, sep, comment)
-    if a.shape[1] != len(names): _diagnose(text, source, names, sep, comment)
-    return a
-
-def _uncommented(text:str, comment:str)->str:
-    "The text with its comment lines (first non-blank character `comment`) blanked, so that line numbers stay."
-    return re.sub(rf'(?:^|(?<=[\r\n]))[ \t\f\v]*{re.escape(comment)}[^\r\n]*', '', text)   # line ends kept: in place, no list of lines
-
-def _read_csv(text:str, source:str, sep:str=',', comment:str|None=None, header='infer', ncols:int|None=None,
-              usecols:list[int]|None=None)->pd.DataFrame:
-    "A CSV as a DataFrame of strings; raises on ragged rows (too many or too few fields) and on no data."
-    if comment: text = _uncommented(text, comment)   # whole comment lines only: a '#' inside a field ('star#1') is data
-    try:
-        df = pd.read_csv(io.BytesIO(text.encode('utf-8')), encoding='utf-8', sep=sep, dtype=str, keep_default_na=False, comment=None,
-                         header=header, skipinitialspace=True, usecols=usecols)   # bytes: a StringIO holds 4 bytes per character
-    except pd.errors.EmptyDataError: raise LightCurveError(f"{source}: empty file (no header, no data)") from None
-    except pd.errors.ParserError as e:
-        what = "truncated file? (a quoted field never ends)" if 'EOF' in str(e) else "wrong column count"
-        raise LightCurveError(f"{source}: {what} ({str(e).strip()})") from None
-    if len(df) == 0: raise LightCurveError(f"{source}: no data rows")
-    if ncols is not None and df.shape[1] != ncols:
-        raise LightCurveError(f"{source}: {df.shape[1]} field(s) per row, expected {ncols}")
-    first = next((l for l in _lines(text) if l.strip() and not (comment and l.lstrip().startswith(comment))), '')
-    total = df.shape[1] if usecols is None else len(next(csv.reader([first], delimiter=sep)))
-    _check_fields(text, source, sep, comment, total)
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
-
-def _check_fields(text:str, source:str, sep:str, comment:str|None, ncols:int):
-    "Raise if a row has another number of fields than expected (pandas pads short rows with empty values)."
-    numbers = []   # the line number of each data line
-    def data_lines():
-        for i, l in enumerate(_lines(text), 1):
-            if l.strip() and not (comment and l.lstrip().startswith(comment)):
-                numbers.append(i)
-                yield l
-    rows = csv.reader(data_lines(), delimiter=sep, skipinitialspace=True) if len(sep) == 1 else (l.split() for l in data_lines())
-    counts = np.fromiter((len(r) for r in rows), dtype=np.int64)
-    wrong = counts != ncols
-    if wrong.any():
-        k = int(np.argmax(wrong))
-        where = f"line {numbers[k]}" if len(counts) == len(numbers) else f"row {k + 1}"
-        hint = " (truncated file?)" if k == len(counts) - 1 and counts[k] < ncols else ""
-        raise LightCurveError(f"{source}: {where} has {counts[k]} field(s), expected {ncols}{hint}")
 
 _MISSING = {'', 'nan', 'null', 'none', 'na', 'n/a', '--'}
 

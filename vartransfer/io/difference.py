@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _bools, _columns, _container, _detections_frame, _file_id, _floats, _gather, _listed, _name,
-                                 _read_bytes, _read_csv, _read_text, register_reader)
+from .core import (_attempt, _bools, _columns, _container, _detections_frame, _file_id, _floats, _gather, _listed, _name, _read_bytes, _read_text, register_reader)
+from .text import _read_csv
 from .answers import _json_load
 from .times import _time_meta
 from .ztf import _NAMESPACE, ZTF_FILTERS, _warn_difference, _without_namespace

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..lightcurve import LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _gather, _listed, _MISSING, _name, _numeric_table, _read_csv,
-                                 _read_text, register_reader)
+from .core import (_attempt, _columns, _detections_frame, _file_id, _floats, _gather, _listed, _MISSING, _name, _read_text, register_reader)
+from .text import _numeric_table, _read_csv
 from .times import _time_meta
 
 # %% ../../nbs/01b_io_photometry.ipynb #240cc20b
@@ -155,10 +155,10 @@ def _macho_frame(text:str, source:str)->tuple:
         cols = _columns(df, source, ['fieldid', 'tileid', 'seqn', 'dateobs'], optional=['rmag', 'rerr', 'bmag', 'berr'])
         col = lambda c: df[cols[c]].str.strip()
         ids = (col('fieldid') + '.' + col('tileid') + '.' + col('seqn')).to_numpy()
-        bands = {b: (col(f'{b.lower()}mag'), col(f'{b.lower()}err'), f'{b.lower()}mag', f'{b.lower()}err')
-                 for b in ('R', 'B') if f'{b.lower()}mag' in cols}
-        missing = [f'{b.lower()}err' for b in bands if f'{b.lower()}err' not in cols]
+        have = [b for b in ('R', 'B') if f'{b.lower()}mag' in cols]
+        missing = [f'{b.lower()}err' for b in have if f'{b.lower()}err' not in cols]   # said before any column is taken
         if missing: raise LightCurveError(f"{source}: missing column(s) {missing}; have {_listed(df.columns)}")
+        bands = {b: (col(f'{b.lower()}mag'), col(f'{b.lower()}err'), f'{b.lower()}mag', f'{b.lower()}err') for b in have}
         return ids, col('dateobs'), 'dateobs', bands
     df = _read_csv(text, source, sep=';', header=None, ncols=39)
     col = lambda j: df.iloc[:, j].str.strip()

@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 from astropy.table import Table
 
-from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves
-from .core import (_container, _container_columns, _decompressor, _FORMATS, _MAG_NAMES, _QUIET, _gather, _name, _open, _packed,
+from ..lightcurve import _META_KEY, _one_line, LightCurve, LightCurveError, LightCurves
+from .core import (_container, _container_columns, _decompressor, _FORMATS, _MAG_NAMES, _QUIET, _gather, _name, _open, _packed, _printable,
                                  _read_bytes, _read_capped, _UNPACK_ERRORS, _UTF16, _table_frame, _with_index, NotALightCurve,
                                  READERS, register_reader)
 from .times import _TIME_NAMES
@@ -59,7 +59,11 @@ def _no_epochs(path:Path)->str|None:
     text = head.decode('utf-8', errors='replace').lstrip('\ufeff')
     lines = [l for l in text.splitlines()[:200] if l.strip() and not l.lstrip().startswith(('#', '\\', '|'))]
     if len(head) == _HEAD and lines: lines = lines[:-1]       # the last line may be cut
-    if kind in ('ecsv', 'ipac', 'votable'): names = _container_columns(head, kind)
+    if head[:4] == b'PAR1':                                   # parquet: the names from its schema, never from its bytes
+        import pyarrow.parquet as pq
+        try: names = pq.read_schema(path).names
+        except (OSError, ValueError): return None
+    elif kind in ('ecsv', 'ipac', 'votable'): names = _container_columns(head, kind)
     elif kind or not lines: return None
     else:
         sep = max((',', ';', '\t'), key=lines[0].count)
@@ -126,9 +130,9 @@ def _tar_format(path:Path, head:bytes)->str:
     return 'archive'
 
 def _parquet_format(path:Path)->str:
-    "'alerce', 'rubin', 'parquet' (a LightCurves file) or 'table', by the parquet file's column names."
+    "A survey layout by the parquet file's column names; 'parquet' only for a file `LightCurves.to_parquet` wrote (its metadata key), else 'table'."
     import pyarrow.parquet as pq
-    try: names = [n.lower() for n in pq.read_schema(path).names]
+    try: schema = pq.read_schema(path); names = [n.lower() for n in schema.names]
     except Exception as e: raise LightCurveError(f"{path}: not a readable parquet file ({type(e).__name__}: {_one_line(e)})") from None
     if _antares_sniff(','.join(names)): return 'antares'
     if _alerce_sniff(','.join(names)): return 'alerce'
@@ -137,7 +141,7 @@ def _parquet_format(path:Path)->str:
     if _ztf_dr_sniff(names): return 'ztf_dr'
     if _asassn_sniff(','.join(names)): return 'asassn'
     if {'time', 'flux', 'flux_err'} <= set(names) and 'mag' not in names: return 'lightkurve'   # lc.to_pandas(): the time index stored last
-    return 'parquet' if {'id', 'time', 'mag', 'err'} <= set(names) else 'table'
+    return 'parquet' if _META_KEY in (schema.metadata or {}) else 'table'   # other id,time,mag,err tables: times inferred, like a CSV's
 
 def _numeric_rows(text:str)->int:
     "How many lines of `text` hold at least two numbers (a table, not prose)."
@@ -303,6 +307,8 @@ def _archive_members(path, source:str):
         except (tarfile.TarError, zipfile.BadZipFile, *_UNPACK_ERRORS) as e:
             raise LightCurveError(f"{source}: truncated or corrupt archive ({type(e).__name__}: {_one_line(e)})") from None
 
+_MEMBER_ERRORS = (LightCurveError, ValueError, LookupError, TypeError, OSError, EOFError, UnicodeError)   # what a reader raises on bad data (KeyError: a missing column; OSError: a damaged parquet or FITS)
+
 @register_reader('archive', extensions=('.tar', '.tar.gz', '.tgz', '.tar.bz2', '.tbz2', '.tar.xz', '.txz', '.zip'))
 def read_archive(path,               # tar (plain, gzip, bzip2 or xz) or zip archive of light-curve files of any format
                  errors:str='raise', # 'skip': list failing members and curves in `.skipped` and go on
@@ -333,8 +339,8 @@ def read_archive(path,               # tar (plain, gzip, bzip2 or xz) or zip arc
             try: coll = read_lightcurve(f, errors=errors, **kwargs)
             except NotALightCurve as e:
                 skipped[name] = str(e).replace(str(f), where); continue
-            except (LightCurveError, ValueError) as e:
-                msg = str(e).replace(str(f), where)
+            except _MEMBER_ERRORS as e:                                 # damaged data of this member: it fails alone
+                msg = str(e).replace(str(f), where) if isinstance(e, LightCurveError) else f"{where}: {type(e).__name__}: {_printable(_one_line(e))}"
                 if errors == 'raise': raise LightCurveError(msg if where in msg else f"{where}: {msg}") from None
                 skipped[name] = msg; continue
             finally: f.unlink(missing_ok=True)

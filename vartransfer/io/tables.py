@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from astropy.time import Time
 
-from ..lightcurve import LightCurve, LightCurveError, LightCurves, MIN_POINTS, TIME_OFFSET
-from .core import (_container_frame, _attempt, _container, _decimal_points, _decode, _ERR_NAMES, _listed, _separator, _file_id, _fits_frame, _fits_table, _plain_column, _floats, _gather, _header, _is_data, _lines, _MAG_NAMES, _name,
-                                 _numeric_table, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_csv, _read_text, _with_index, register_reader)
+from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, MIN_POINTS, TIME_OFFSET
+from .core import (_container_frame, _attempt, _container, _decimal_points, _decode, _ERR_NAMES, _listed, _separator, _file_id, _fits_frame, _fits_table, _plain_column, _printable, _floats, _gather, _header, _MAG_NAMES, _name, _OPTIONS_HINT, _parquet_frame, _pick, _read_bytes, _read_text, _with_index, register_reader)
+from .text import _is_data, _lines, _numeric_table, _read_csv
 from .times import _calendar_dates, _DATE_FORMATS, _ISO_DATE, _TIME_NAMES, _time_meta, _to_reduced
 
 # %% ../../nbs/01e_io_tables.ipynb #d0f3723e
@@ -413,6 +413,9 @@ def read_parquet(path,                # parquet file written by `LightCurves.to_
     except LightCurveError as e:
         if str(path) in str(e): raise
         raise LightCurveError(f"{path}: {e}") from None
+    except FileNotFoundError: raise
+    except (OSError, ValueError) as e:                # pyarrow on damaged pages (OSError "Couldn't deserialize thrift")
+        raise LightCurveError(f"{path}: not a readable parquet file ({type(e).__name__}: {_printable(_one_line(e))})") from None
     coll.skipped = {}
     if not validate: return coll
     skipped, curves, changed = {}, [], False

@@ -93,8 +93,19 @@ def _time_values(col)->np.ndarray:
 
 # %% ../../nbs/01a2_io_times.ipynb #6e7721d6
 _DATE_FORMATS = ('isot', 'iso', 'fits', 'yday')   # astropy formats of times written as text
-_ISO_DATE = re.compile(r'\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d*)?)?)?')
-_NO_DATE = {'', 'nan', 'null', 'none', 'na', 'n/a', '--'}
+_ISO_DATE = re.compile(r'\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d*)?)?\s*(?P<zone>[Zz]|(?P<sign>[+-])(?P<h>\d\d):?(?P<m>\d\d))?)?')
+_NO_DATE = {'', 'nan', 'nat', 'null', 'none', 'na', 'n/a', '--'}
+
+def _utc_offsets(vals)->tuple[list, np.ndarray]:
+    "ISO dates without their UTC designator (`Z`, `+09:00`, `-0500`) and each one's offset from UTC in days (0 where none)."
+    out, shift = [], np.zeros(len(vals))
+    for k, v in enumerate(vals):
+        m = _ISO_DATE.fullmatch(v)
+        if m and m['zone']:
+            out.append(v[:m.start('zone')].rstrip())
+            if m['sign']: shift[k] = (1 if m['sign'] == '+' else -1) * (int(m['h']) + int(m['m']) / 60) / 24
+        else: out.append(v)
+    return out, shift
 
 def _calendar_dates(values,                   # a time column's values (strings or numbers)
                     name:str,                 # its name, for messages
@@ -110,13 +121,14 @@ def _calendar_dates(values,                   # a time column's values (strings 
     if not ok.any(): return None
     if time_format is None and not all(_ISO_DATE.fullmatch(v) for v in s[ok]): return None
     fmt = time_format or 'isot'
-    vals = s[ok] if time_format else np.array([v.replace(' ', 'T') for v in s[ok]], dtype=object)
-    try: t = Time(list(vals), format=fmt, scale='utc')
+    vals, shift = (list(s[ok]), np.zeros(int(ok.sum()))) if fmt == 'yday' else _utc_offsets(s[ok])   # 'Z', '+09:00': to UTC
+    if not time_format: vals = [v.replace(' ', 'T') for v in vals]
+    try: t = Time(vals, format=fmt, scale='utc')
     except ValueError:
         bad = next((v for v in vals if not _parses(v, fmt)), vals[0])
         raise LightCurveError(f"{source}: column {name!r}: {bad!r} is not a date in astropy's {fmt!r} format") from None
     out = np.full(len(a), np.nan)
-    out[ok] = (t.jd1 - TIME_OFFSET) + t.jd2
+    out[ok] = (t.jd1 - TIME_OFFSET) + t.jd2 - shift
     return out, _time_meta(time_ref or 'JD_UTC', np.nan, f'astropy {fmt}' if time_format else 'ISO date (inferred)')
 
 def _parses(v:str, fmt:str)->bool:

@@ -17,8 +17,8 @@ from astropy.io import fits
 from astropy.table import Table
 
 from ..lightcurve import _one_line, LightCurve, LightCurveError, LightCurves, TIME_OFFSET
-from .core import (_attempt, _bools, _columns, _container, _decode, _detections_frame, _file_id, _floats, _frame, _gather, _listed, _name, _table_frame,
-                                 _MISSING, _read_bytes, _read_csv, register_reader)
+from .core import (_attempt, _bools, _columns, _container, _decode, _detections_frame, _file_id, _floats, _frame, _gather, _listed, _name, _table_frame, _MISSING, _read_bytes, register_reader)
+from .text import _read_csv
 from .times import _time_meta
 
 # %% ../../nbs/01d_io_ztf.ipynb #e50bf00b
