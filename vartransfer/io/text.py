@@ -72,11 +72,11 @@ def _commented_rows(text:str, source:str, sep:str, comment:str):
     n = len(_fields(first.group(), sep))
     if n < 2: return
     rows = []
-    for m in re.finditer(rf'(?m)^[ \t]*{c}[^\r\n]*', text[first.end():]):
+    for m in re.compile(rf'(?m)^[ \t]*{c}[^\r\n]*').finditer(text, first.end()):   # from the header on, without a copy of the text
         fields = _fields(m.group().strip(), sep)
         if len(fields) == n and any(_NUMBER.fullmatch(f.strip()) for f in fields[1:]): rows.append(m)
     if rows:
-        line = text.count('\n', 0, first.end() + rows[0].start()) + 1
+        line = text.count('\n', 0, rows[0].start()) + 1
         example = rows[0].group().strip()
         warnings.warn(f"{source}: {len(rows)} line(s) starting with {comment!r} after the header have its {n} fields but were read as "
                       f"comments (commented-out rows, or star ids starting with {comment!r}?), e.g. line {line}: "
