@@ -1,7 +1,6 @@
 "The batch input policy (issues 12 and 13): every input kind, failures as rows, unique ids, resumes tied to inputs, Ctrl-C."
 import contextlib
 import gzip
-import io
 import os
 import signal
 import subprocess
@@ -16,17 +15,10 @@ import pytest
 
 from vartransfer.batch import OUTPUT_COLUMNS, extract_features_batch, read_features
 from vartransfer.cli.core import read_table
-from vartransfer.cli.main import main
 from vartransfer.features import FEATURE_NAMES
+from helpers import run
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def run(*argv):
-    "Run `vartransfer` in this process: (exit code, stdout, stderr)."
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def ogle(path, shift=0.0, n=None):

@@ -1,6 +1,4 @@
 "The `vartransfer` command line on real ASAS light curves (VARTRANSFER_MIRROR): the new-user chain, resuming, one-line errors."
-import contextlib
-import io
 import json
 import subprocess
 import sys
@@ -14,15 +12,9 @@ import pytest
 from vartransfer.cli.labels import read_labels
 from vartransfer.cli.tables import read_table, write_table
 from vartransfer.cli.main import COMMANDS, main
+from helpers import run
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*argv):
-    "Run `vartransfer` in this process: (exit code, stdout, stderr)."
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def run_process(*argv, env=None):

@@ -1,12 +1,9 @@
 "Hostile inputs to batch feature extraction: two runs into one output, non-finite features, damaged parts, links to folders, pipes."
-import contextlib
-import io
 import os
 import socket
 import subprocess
 import sys
 import threading
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,20 +13,13 @@ import pytest
 import vartransfer.batch
 from vartransfer.batch import _write_part, extract_features_batch
 from vartransfer.batch import _check_finite
-from vartransfer.cli.main import main
 from vartransfer.features import FEATURE_NAMES
 from vartransfer.inputs import batch_inputs, not_a_light_curve
 from vartransfer.lightcurve import LightCurve, LightCurveError
+from helpers import run
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _LOCK_NAME = getattr(vartransfer.batch, "_LOCK_NAME", ".vartransfer.lock")   # the lock of a feature folder
-
-
-def run(*argv):
-    "Run `vartransfer` in this process: (exit code, stdout, stderr)."
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def cli(*argv, **kw):

@@ -1,6 +1,4 @@
 "Hostile inputs to features, models and the CLI's tables: extreme feature values, degenerate curves, odd ids, piped labels, memory, many classes."
-import contextlib
-import io
 import os
 import warnings
 
@@ -9,21 +7,8 @@ import pandas as pd
 import pytest
 
 from vartransfer.cli.core import write_table
-from vartransfer.cli.main import main
 from vartransfer.features import FEATURE_NAMES
-
-
-def run(*argv):
-    "Run `vartransfer` in this process: (exit code, stdout, stderr)."
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
-
-
-def assert_one_line_error(code, err, contains):
-    assert code == 1, err
-    assert err.count("\n") == 1 and ": error: " in err and "Traceback" not in err, err
-    for c in [contains] if isinstance(contains, str) else contains: assert c in err, err
+from helpers import run, assert_one_line_error
 
 
 def _table(n=24, seed=0):

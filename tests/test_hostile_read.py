@@ -1,5 +1,4 @@
 "Hostile inputs of the light-curve readers: parquet conventions, damaged archive members, '#' rows, time zones."
-import contextlib
 import io
 import tarfile
 import warnings
@@ -10,18 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vartransfer.cli.main import main
 from vartransfer.io import guess_format, read_lightcurve
-from vartransfer.lightcurve import LightCurveError, LightCurves
+from vartransfer.lightcurve import LightCurveError
+from helpers import run
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def run(*argv):
-    "Run `vartransfer` in this process: (exit code, stdout, stderr)."
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def long_table(n_stars=2, n=60, seed=0) -> pd.DataFrame:

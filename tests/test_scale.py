@@ -1,6 +1,5 @@
 "The CLI on real Dask clusters (a LocalCluster, and a `dask scheduler` with two `dask worker` processes on the loopback address) against the single-process path; a HATS catalog built with hats-import and classified through lsdb."
 import contextlib
-import io
 import json
 import os
 import signal
@@ -15,17 +14,10 @@ import pytest
 
 pytest.importorskip("distributed")
 from vartransfer.cli.core import read_table
-from vartransfer.cli.main import main
 from vartransfer.simulate import simulate
+from helpers import run
 
 FAST = ['BV', 'EB_EC', 'EB_ED', 'EB_ESD', 'NonVar', 'QSO']   # simulated without the OGLE catalogue
-
-
-def run(*argv):
-    "Run `vartransfer` in this process: (exit code, stdout, stderr)."
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
