@@ -72,7 +72,7 @@ def _fits_table(df:pd.DataFrame):
 def _has_cr(df:pd.DataFrame)->bool:
     "Whether a text cell or column name of `df` holds a carriage return."
     cols = [c for c in df.columns if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype)]
-    return any('\r' in str(c) for c in df.columns) or any(df[c].map(lambda v: isinstance(v, str) and '\r' in v).any() for c in cols)
+    return any('\r' in str(c) for c in df.columns) or any(df[c].dropna().astype(str).str.contains('\r', regex=False).any() for c in cols)
 
 def write_table(df:pd.DataFrame,   # indexed by id (or with an id column)
                 path,              # .parquet, .csv(.gz) or .fits
